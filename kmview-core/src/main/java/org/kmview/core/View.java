@@ -1,0 +1,174 @@
+package org.kmview.core;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.stream.Collectors;
+
+import org.apache.logging.log4j.LogManager;
+import org.apache.logging.log4j.Logger;
+import org.kmview.core.internal.dispatch.Dispatcher;
+import org.kmview.core.internal.dispatch.FileSystems;
+import org.kmview.core.internal.dispatch.ManagementCall;
+import org.kmview.core.internal.dispatch.MountTable;
+import org.kmview.core.internal.nativeaccess.JnaLibc;
+import org.kmview.core.internal.nativeaccess.JnaPtrace;
+import org.kmview.core.internal.nativeaccess.Libc;
+import org.kmview.core.internal.service.LoadedService;
+import org.kmview.core.internal.service.ServiceLayers;
+import org.kmview.core.internal.syscall.Arch;
+import org.kmview.core.internal.syscall.Syscall;
+import org.kmview.core.internal.tracer.SeccompFilter;
+import org.kmview.core.internal.tracer.Tracer;
+import org.kmview.spi.Errno;
+import org.kmview.spi.FileSystemType;
+import org.kmview.spi.ServiceContext;
+import org.kmview.spi.ServiceException;
+
+/**
+ * A view: its services, its mount table, and the program running in it.
+ */
+public final class View {
+
+    private static final Logger LOG = LogManager.getLogger(View.class);
+
+    private final ViewConfig config;
+    private final FileSystems fileSystems = new FileSystems();
+    private final MountTable mounts = new MountTable();
+    private final List<LoadedService> services = new ArrayList<>();
+    private volatile Tracer tracer;
+
+    private View(ViewConfig config) {
+        this.config = config;
+    }
+
+    /**
+     * Loads and starts the configured services.
+     *
+     * @throws ServiceLoadException if a service cannot be found, loaded or started; services
+     *         already started are stopped again
+     */
+    public static View create(ViewConfig config) throws ServiceLoadException {
+        View view = new View(config);
+        try {
+            for (ServiceSpec spec : config.services()) {
+                view.start(spec);
+            }
+        } catch (ServiceLoadException e) {
+            view.stopServices();
+            throw e;
+        }
+        return view;
+    }
+
+    private void start(ServiceSpec spec) throws ServiceLoadException {
+        LoadedService loaded = ServiceLayers.load(spec, config.servicesDirectory(), config.modulePath());
+        String name = loaded.service().name();
+        for (LoadedService other : services) {
+            if (other.service().name().equals(name)) {
+                throw new ServiceLoadException("service " + name + " from " + loaded.location()
+                        + " is already loaded from " + other.location() + "; give it once");
+            }
+        }
+        ServiceContext context = new ServiceContext() {
+            @Override
+            public void registerFileSystem(FileSystemType type) {
+                fileSystems.register(name, type);
+            }
+
+            @Override
+            public String viewName() {
+                return config.viewName();
+            }
+        };
+        try {
+            loaded.service().start(context, spec.options());
+        } catch (ServiceException e) {
+            throw new ServiceLoadException("service " + name + " failed to start with options \""
+                    + spec.options() + "\": " + e.getMessage(), e);
+        } catch (RuntimeException e) {
+            throw new ServiceLoadException("service " + name + " failed to start: " + e, e);
+        }
+        services.add(loaded);
+        LOG.debug("started service {} from {}", name, loaded.location());
+    }
+
+    /**
+     * Runs the program in the view on a new tracer thread and waits until it and every process
+     * it started have ended; then stops the services.
+     *
+     * @return the program's exit status, or 128+N if signal N killed it
+     */
+    public int run() {
+        Arch arch = Arch.host();
+        SeccompFilter filter = filter(arch);
+        AtomicInteger status = new AtomicInteger(-1);
+        AtomicReference<RuntimeException> failure = new AtomicReference<>();
+        Thread tracerThread = new Thread(() -> {
+            try {
+                Libc libc = new JnaLibc();
+                Dispatcher dispatcher = new Dispatcher(arch, libc, mounts, fileSystems, libc.getpid());
+                tracer = new Tracer(new JnaPtrace(), libc, arch, dispatcher);
+                String keepFds = config.keepFds().stream().map(String::valueOf).collect(Collectors.joining(","));
+                status.set(tracer.run(config.execStub().toString(), config.program(), config.environment(),
+                        keepFds, filter));
+                dispatcher.unmountAll();
+            } catch (RuntimeException e) {
+                failure.set(e);
+            }
+        }, "kmview-tracer");
+        tracerThread.start();
+        try {
+            tracerThread.join();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while the view was running", e);
+        } finally {
+            stopServices();
+        }
+        if (failure.get() != null) {
+            throw failure.get();
+        }
+        return status.get();
+    }
+
+    /**
+     * Sends {@code signal} to the program, if it started. Any thread may call it.
+     */
+    public void signalProgram(int signal) {
+        Tracer running = tracer;
+        if (running != null && running.programPid() > 0) {
+            new JnaLibc().kill(running.programPid(), signal);
+        }
+    }
+
+    /** Builds the filter: the management calls always, and what the loaded services claim. */
+    private SeccompFilter filter(Arch arch) {
+        SeccompFilter filter = new SeccompFilter(arch.auditArch())
+                .trapReserved(ManagementCall.BASE - ManagementCall.COUNT + 1, ManagementCall.BASE);
+        if (fileSystems.isEmpty()) {
+            return filter;
+        }
+        for (Syscall syscall : Syscall.values()) {
+            if (syscall.kind() != Syscall.Kind.NONE) {
+                arch.number(syscall).ifPresent(filter::trap);
+            }
+        }
+        // NOTE: 32-bit and x32 syscalls fail with ENOSYS while a path service is active, since
+        // only the native table is translated.
+        return filter.foreign(SeccompFilter.SECCOMP_RET_ERRNO | Errno.ENOSYS.number(), arch.foreignSyscallBit());
+    }
+
+    private void stopServices() {
+        for (int i = services.size() - 1; i >= 0; i--) {
+            LoadedService loaded = services.get(i);
+            try {
+                loaded.service().stop();
+            } catch (RuntimeException e) {
+                LOG.error("service {} failed to stop", loaded.service().name(), e);
+            }
+        }
+        services.clear();
+    }
+}

@@ -1,0 +1,39 @@
+package org.kmview.core;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * Everything a view needs to start. Strings that reach the program (arguments, environment)
+ * are byte strings: one char per byte, so they pass through unchanged whatever the locale.
+ *
+ * @param program the program and its arguments; the program is searched in PATH
+ * @param environment the program's environment as {@code NAME=VALUE} entries
+ * @param keepFds descriptors above 2 that kmview inherited and the program inherits too
+ * @param execStub the path of kmview-exec
+ * @param services the services to load, in order
+ * @param servicesDirectory the distribution's services/ directory
+ * @param modulePath further places to look for services (KMVIEW_MODULE_PATH)
+ * @param viewName the view's name, or an empty string
+ */
+public record ViewConfig(List<String> program, List<String> environment, List<Integer> keepFds, Path execStub,
+                         List<ServiceSpec> services, Path servicesDirectory, List<Path> modulePath,
+                         String viewName) {
+
+    /** Checks that no component is null and the program is not empty. */
+    public ViewConfig {
+        Objects.requireNonNull(program, "program");
+        if (program.isEmpty()) {
+            throw new IllegalArgumentException("no program to run");
+        }
+        program = List.copyOf(program);
+        environment = List.copyOf(environment);
+        keepFds = List.copyOf(keepFds);
+        Objects.requireNonNull(execStub, "execStub");
+        services = List.copyOf(services);
+        Objects.requireNonNull(servicesDirectory, "servicesDirectory");
+        modulePath = List.copyOf(modulePath);
+        Objects.requireNonNull(viewName, "viewName");
+    }
+}

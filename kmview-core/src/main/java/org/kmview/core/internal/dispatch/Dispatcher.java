@@ -1,0 +1,483 @@
+package org.kmview.core.internal.dispatch;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+import org.apache.logging.log4j.LogManager;
+import org.apache.logging.log4j.Logger;
+import org.kmview.core.internal.nativeaccess.Libc;
+import org.kmview.core.internal.syscall.Arch;
+import org.kmview.core.internal.syscall.PathArg;
+import org.kmview.core.internal.syscall.Syscall;
+import org.kmview.core.internal.tracer.SyscallHandler;
+import org.kmview.core.internal.tracer.SyscallStop;
+import org.kmview.spi.Errno;
+import org.kmview.spi.MountRequest;
+import org.kmview.spi.Options;
+import org.kmview.spi.ServiceException;
+import org.kmview.spi.VirtualMount;
+
+/**
+ * Serves trapped syscalls: management calls, mount and umount of service file systems, and the
+ * translation of every path argument through the mount table. Translate, don't emulate: the
+ * kernel runs each call on the host path, and only arguments and results are rewritten.
+ *
+ * <p>Owned by the tracer thread.
+ */
+public final class Dispatcher implements SyscallHandler {
+
+    private static final Logger LOG = LogManager.getLogger(Dispatcher.class);
+
+    private static final int AF_UNIX = 1;
+    private static final int SUN_PATH_OFFSET = 2;
+    private static final int SUN_PATH_MAX = 108;
+    private static final int OPEN_HOW_SIZE = 24;
+    private static final long RESOLVE_NO_XDEV = 0x01;
+    private static final long RESOLVE_NO_MAGICLINKS = 0x02;
+    private static final long RESOLVE_NO_SYMLINKS = 0x04;
+    private static final long RESOLVE_BENEATH = 0x08;
+    private static final long RESOLVE_IN_ROOT = 0x10;
+
+    private final Arch arch;
+    private final Libc libc;
+    private final MountTable mounts;
+    private final PathResolver resolver;
+    private final FileSystems fileSystems;
+    private final int kmviewPid;
+    private final Map<Integer, Integer> tgids = new HashMap<>();
+
+    /** Creates a dispatcher for a view whose file system types are {@code fileSystems}. */
+    public Dispatcher(Arch arch, Libc libc, MountTable mounts, FileSystems fileSystems, int kmviewPid) {
+        this.arch = arch;
+        this.libc = libc;
+        this.mounts = mounts;
+        this.resolver = new PathResolver(libc, mounts);
+        this.fileSystems = fileSystems;
+        this.kmviewPid = kmviewPid;
+    }
+
+    @Override
+    public void onEntry(SyscallStop stop) {
+        int nr = (int) stop.nr();
+        if (ManagementCall.isReserved(nr)) {
+            onManagementCall(stop, nr);
+            return;
+        }
+        Syscall syscall = arch.syscall(nr);
+        if (syscall == null) {
+            return;
+        }
+        switch (syscall.kind()) {
+            case PATH -> translatePaths(stop, syscall);
+            case OPENAT2 -> translateOpenat2(stop, syscall);
+            case READLINK -> readlink(stop, syscall);
+            case MOUNT -> mount(stop, syscall);
+            case UMOUNT -> umount(stop, syscall);
+            case SOCKADDR -> translateSocketAddress(stop, syscall);
+            case GETCWD -> getcwd(stop);
+            case DIRENTS -> filterDirectoryEntries(stop, syscall);
+            case REFUSE -> refuse(stop, syscall);
+            case NONE -> {
+            }
+        }
+    }
+
+    @Override
+    public void onProcessExit(int tid) {
+        tgids.remove(tid);
+    }
+
+    private void onManagementCall(SyscallStop stop, int nr) {
+        if (nr == ManagementCall.PING) {
+            stop.skip(kmviewPid);
+        } else {
+            stop.fail(Errno.ENOSYS.number());
+        }
+    }
+
+    private void translatePaths(SyscallStop stop, Syscall syscall) {
+        if (mounts.isEmpty()) {
+            return;
+        }
+        long[] arguments = stop.arguments();
+        for (PathArg pathArg : syscall.paths()) {
+            PathResolver.Resolution resolution = resolveArgument(stop, pathArg, pathArg.followsLast(arguments));
+            if (resolution == null) {
+                continue;
+            }
+            if (!apply(stop, pathArg, resolution)) {
+                return;
+            }
+        }
+    }
+
+    /** Resolves one path argument; returns null when the kernel should see it unchanged. */
+    private PathResolver.Resolution resolveArgument(SyscallStop stop, PathArg pathArg, boolean followLast) {
+        String path = stop.readString(stop.argument(pathArg.index()));
+        if (path == null) {
+            // NULL, unreadable or too long: the kernel fails it with EFAULT or ENAMETOOLONG.
+            return null;
+        }
+        int dirfd = pathArg.dirfd() < 0 ? PathResolver.AT_FDCWD : (int) stop.argument(pathArg.dirfd());
+        int tid = stop.tracee().tid();
+        return resolver.resolve(tid, tgid(tid), dirfd, path, followLast);
+    }
+
+    /** Rewrites one argument as {@code resolution} says; returns false if the call was failed instead. */
+    private boolean apply(SyscallStop stop, PathArg pathArg, PathResolver.Resolution resolution) {
+        if (resolution.error() != null) {
+            stop.fail(resolution.error().number());
+            return false;
+        }
+        if (resolution.translated()) {
+            long address = stop.pushString(resolution.hostPath());
+            if (address == 0) {
+                LOG.warn("[{}] cannot write a translated path below the stack pointer", stop.tracee().tid());
+                stop.fail(Errno.EFAULT.number());
+                return false;
+            }
+            stop.setArgument(pathArg.index(), address);
+            LOG.trace("[{}] {} -> {}", stop.tracee().tid(), resolution.viewPath(), resolution.hostPath());
+        }
+        return true;
+    }
+
+    private void translateOpenat2(SyscallStop stop, Syscall syscall) {
+        if (mounts.isEmpty()) {
+            return;
+        }
+        byte[] how = stop.read(stop.argument(2), OPEN_HOW_SIZE);
+        if (how == null || stop.argument(3) < OPEN_HOW_SIZE) {
+            return;
+        }
+        ByteBuffer fields = ByteBuffer.wrap(how).order(ByteOrder.nativeOrder());
+        long flags = fields.getLong(0);
+        long resolve = fields.getLong(16);
+        PathArg pathArg = syscall.paths().get(0);
+        PathResolver.Resolution resolution = resolveArgument(stop, pathArg, PathArg.followsLastForOpen(flags));
+        if (resolution == null || (resolution.error() == null && !resolution.translated())) {
+            // The kernel enforces RESOLVE_* itself on an untranslated path.
+            return;
+        }
+
+        // The rewritten path is absolute, so the RESOLVE_* checks are made here, in view terms.
+        Errno violation = null;
+        if ((resolve & RESOLVE_NO_SYMLINKS) != 0 && resolution.followedSymlink) {
+            violation = Errno.ELOOP;
+        } else if ((resolve & (RESOLVE_NO_MAGICLINKS | RESOLVE_NO_SYMLINKS)) != 0 && resolution.followedMagicLink) {
+            violation = Errno.ELOOP;
+        } else if ((resolve & RESOLVE_NO_XDEV) != 0) {
+            violation = Errno.EXDEV;
+        } else if ((resolve & (RESOLVE_BENEATH | RESOLVE_IN_ROOT)) != 0 && resolution.viewPath() != null
+                && !MountTable.isWithin(resolution.viewPath(), resolution.startPath)) {
+            violation = Errno.EXDEV;
+        }
+        if (violation != null) {
+            stop.fail(violation.number());
+            return;
+        }
+        if (!apply(stop, pathArg, resolution)) {
+            return;
+        }
+        long cleared = resolve & ~(RESOLVE_NO_XDEV | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_SYMLINKS
+                | RESOLVE_BENEATH | RESOLVE_IN_ROOT);
+        if (cleared != resolve) {
+            fields.putLong(16, cleared);
+            long address = stop.pushToStack(how);
+            if (address == 0) {
+                stop.fail(Errno.EFAULT.number());
+                return;
+            }
+            stop.setArgument(2, address);
+        }
+    }
+
+    private void readlink(SyscallStop stop, Syscall syscall) {
+        if (mounts.isEmpty()) {
+            return;
+        }
+        PathArg pathArg = syscall.paths().get(0);
+        PathResolver.Resolution resolution = resolveArgument(stop, pathArg, false);
+        if (resolution == null) {
+            return;
+        }
+        if (resolution.error() == null && resolution.lastIsMagicLink && mounts.hasHostRoots()) {
+            String target = libc.readlink(resolution.hostPath());
+            if (target != null && target.startsWith("/")) {
+                MountTable.ViewName view = mounts.toView(target);
+                if (view.viaMount()) {
+                    int bufferIndex = pathArg.index() + 1;
+                    answerWithString(stop, stop.argument(bufferIndex), stop.argument(bufferIndex + 1),
+                            view.viewPath(), false);
+                    return;
+                }
+            }
+        }
+        apply(stop, pathArg, resolution);
+    }
+
+    private void getcwd(SyscallStop stop) {
+        if (!mounts.hasHostRoots()) {
+            return;
+        }
+        int tid = stop.tracee().tid();
+        String hostCwd = libc.readlink("/proc/" + tid + "/cwd");
+        if (hostCwd == null || !hostCwd.startsWith("/")) {
+            return;
+        }
+        MountTable.ViewName view = mounts.toView(hostCwd);
+        if (view.viaMount()) {
+            answerWithString(stop, stop.argument(0), stop.argument(1), view.viewPath(), true);
+        }
+    }
+
+    /**
+     * Skips the call and returns {@code value} in the caller's buffer: NUL-terminated with the
+     * length plus one (getcwd), or truncated to the buffer without NUL (readlink).
+     */
+    private static void answerWithString(SyscallStop stop, long buffer, long size, String value, boolean terminated) {
+        byte[] raw = value.getBytes(StandardCharsets.ISO_8859_1);
+        int length = terminated ? raw.length + 1 : (int) Math.min(raw.length, size);
+        if (terminated && length > size) {
+            stop.fail(Errno.ERANGE.number());
+            return;
+        }
+        byte[] data = new byte[length];
+        System.arraycopy(raw, 0, data, 0, Math.min(raw.length, length));
+        if (!stop.write(buffer, data)) {
+            stop.fail(Errno.EFAULT.number());
+            return;
+        }
+        stop.skip(length);
+    }
+
+    private void mount(SyscallStop stop, Syscall syscall) {
+        String type = stop.readString(stop.argument(2));
+        FileSystems.Registration registration = type == null ? null : fileSystems.find(type);
+        if (registration == null) {
+            translatePaths(stop, syscall);
+            return;
+        }
+
+        PathResolver.Resolution target = resolveArgument(stop, syscall.paths().get(0), true);
+        if (target == null) {
+            stop.fail(Errno.EFAULT.number());
+            return;
+        }
+        if (target.error() != null) {
+            stop.fail(target.error().number());
+            return;
+        }
+        String source = stop.argument(0) == 0 ? "none" : stop.readString(stop.argument(0));
+        if (source == null) {
+            stop.fail(Errno.EFAULT.number());
+            return;
+        }
+        Optional<String> hostSource = hostSource(stop, source);
+        String data = stop.argument(4) == 0 ? "" : stop.readString(stop.argument(4));
+        Options options;
+        try {
+            options = Options.parse(data == null ? "" : data);
+        } catch (IllegalArgumentException e) {
+            LOG.debug("[{}] mount -t {}: {}", stop.tracee().tid(), type, e.getMessage());
+            stop.fail(Errno.EINVAL.number());
+            return;
+        }
+
+        MountRequest request = new MountRequest(source, hostSource, target.viewPath(), options, stop.argument(3));
+        try {
+            VirtualMount mount = registration.type().mount(request);
+            mounts.add(new MountTable.Entry(target.viewPath(), type, source, registration.service(), mount));
+            LOG.debug("[{}] mounted {} on {} (type {}, options {})", stop.tracee().tid(), source,
+                    target.viewPath(), type, options);
+            stop.skip(0);
+        } catch (ServiceException e) {
+            LOG.debug("[{}] mount -t {} {} {} failed: {}", stop.tracee().tid(), type, source, target.viewPath(),
+                    e.getMessage());
+            stop.fail(e.errno().number());
+        } catch (RuntimeException e) {
+            LOG.error("[{}] service {} failed to mount {} on {}", stop.tracee().tid(), registration.service(),
+                    source, target.viewPath(), e);
+            stop.fail(Errno.EIO.number());
+        }
+    }
+
+    /** Returns the host path of a mount source that names an existing file in the view. */
+    private Optional<String> hostSource(SyscallStop stop, String source) {
+        if (source.isEmpty()) {
+            return Optional.empty();
+        }
+        int tid = stop.tracee().tid();
+        PathResolver.Resolution resolution = resolver.resolve(tid, tgid(tid), PathResolver.AT_FDCWD, source, true);
+        if (resolution.error() != null || resolution.viewPath() == null || libc.lstatMode(resolution.hostPath()) < 0) {
+            return Optional.empty();
+        }
+        return Optional.of(resolution.hostPath());
+    }
+
+    private void umount(SyscallStop stop, Syscall syscall) {
+        if (mounts.isEmpty()) {
+            return;
+        }
+        PathArg pathArg = syscall.paths().get(0);
+        PathResolver.Resolution target = resolveArgument(stop, pathArg, pathArg.followsLast(stop.arguments()));
+        if (target == null) {
+            return;
+        }
+        if (target.error() == null && target.viewPath() != null) {
+            Optional<MountTable.Entry> removed = mounts.remove(target.viewPath());
+            if (removed.isPresent()) {
+                unmount(removed.get());
+                LOG.debug("[{}] unmounted {}", stop.tracee().tid(), target.viewPath());
+                stop.skip(0);
+                return;
+            }
+        }
+        apply(stop, pathArg, target);
+    }
+
+    private static void unmount(MountTable.Entry entry) {
+        try {
+            entry.mount().unmount();
+        } catch (RuntimeException e) {
+            LOG.error("service {} failed to release its mount on {}", entry.service(), entry.mountPoint(), e);
+        }
+    }
+
+    /** Unmounts every mount, newest first, when the view ends. */
+    public void unmountAll() {
+        List<MountTable.Entry> entries = mounts.entries();
+        for (int i = entries.size() - 1; i >= 0; i--) {
+            mounts.remove(entries.get(i).mountPoint()).ifPresent(Dispatcher::unmount);
+        }
+    }
+
+    private void translateSocketAddress(SyscallStop stop, Syscall syscall) {
+        if (mounts.isEmpty()) {
+            return;
+        }
+        int addressIndex = syscall == Syscall.SENDTO ? 4 : 1;
+        long address = stop.argument(addressIndex);
+        int length = (int) Math.min(stop.argument(addressIndex + 1), SUN_PATH_OFFSET + SUN_PATH_MAX);
+        if (address == 0 || length <= SUN_PATH_OFFSET + 1) {
+            return;
+        }
+        byte[] raw = stop.read(address, length);
+        if (raw == null || (raw[0] & 0xff | (raw[1] & 0xff) << 8) != AF_UNIX || raw[SUN_PATH_OFFSET] == 0) {
+            // Not AF_UNIX, or an abstract socket name: not a path.
+            return;
+        }
+        int end = SUN_PATH_OFFSET;
+        while (end < raw.length && raw[end] != 0) {
+            end++;
+        }
+        String path = new String(raw, SUN_PATH_OFFSET, end - SUN_PATH_OFFSET, StandardCharsets.ISO_8859_1);
+        int tid = stop.tracee().tid();
+        boolean creates = syscall == Syscall.BIND;
+        PathResolver.Resolution resolution = resolver.resolve(tid, tgid(tid), PathResolver.AT_FDCWD, path, !creates);
+        if (resolution.error() != null) {
+            stop.fail(resolution.error().number());
+            return;
+        }
+        if (!resolution.translated()) {
+            return;
+        }
+        byte[] hostPath = resolution.hostPath().getBytes(StandardCharsets.ISO_8859_1);
+        if (hostPath.length >= SUN_PATH_MAX) {
+            // NOTE: a host path of 108 bytes or more cannot be bound; a short symlink would lift this.
+            stop.fail(Errno.ENAMETOOLONG.number());
+            return;
+        }
+        byte[] translated = new byte[SUN_PATH_OFFSET + hostPath.length + 1];
+        translated[0] = raw[0];
+        translated[1] = raw[1];
+        System.arraycopy(hostPath, 0, translated, SUN_PATH_OFFSET, hostPath.length);
+        long pushed = stop.pushToStack(translated);
+        if (pushed == 0) {
+            stop.fail(Errno.EFAULT.number());
+            return;
+        }
+        stop.setArgument(addressIndex, pushed);
+        stop.setArgument(addressIndex + 1, translated.length);
+    }
+
+    private void filterDirectoryEntries(SyscallStop stop, Syscall syscall) {
+        if (mounts.isEmpty()) {
+            return;
+        }
+        int tid = stop.tracee().tid();
+        String hostDir = libc.readlink("/proc/" + tid + "/fd/" + (int) stop.argument(0));
+        if (hostDir == null || !hostDir.startsWith("/")) {
+            return;
+        }
+        List<String> hidden = mounts.hiddenNamesIn(mounts.toView(hostDir).viewPath());
+        if (hidden.isEmpty()) {
+            return;
+        }
+        DirectoryEntries format = syscall == Syscall.GETDENTS64 ? DirectoryEntries.LINUX_DIRENT64
+                : DirectoryEntries.LINUX_DIRENT;
+        long buffer = stop.argument(1);
+        stop.atExit(exit -> {
+            long count = exit.returnValue();
+            if (count <= 0) {
+                return;
+            }
+            byte[] data = exit.read(buffer, (int) count);
+            if (data == null) {
+                return;
+            }
+            int kept = format.remove(data, (int) count, hidden);
+            if (kept == count) {
+                return;
+            }
+            if (kept == 0) {
+                // An empty batch would read as the end of the directory: read the next batch instead.
+                exit.restart();
+                return;
+            }
+            byte[] compacted = new byte[kept];
+            System.arraycopy(data, 0, compacted, 0, kept);
+            exit.write(buffer, compacted);
+            exit.setReturnValue(kept);
+        });
+    }
+
+    private void refuse(SyscallStop stop, Syscall syscall) {
+        if (fileSystems.isEmpty()) {
+            return;
+        }
+        // io_uring would run path operations in the kernel, past translation; handles bypass paths.
+        Errno errno = syscall == Syscall.IO_URING_SETUP ? Errno.ENOSYS : Errno.EOPNOTSUPP;
+        stop.fail(errno.number());
+    }
+
+    /** Returns the process id of thread {@code tid}, read once from /proc/TID/status. */
+    private int tgid(int tid) {
+        Integer known = tgids.get(tid);
+        if (known != null) {
+            return known;
+        }
+        int tgid = readTgid(tid);
+        tgids.put(tid, tgid);
+        return tgid;
+    }
+
+    private int readTgid(int tid) {
+        try {
+            for (String line : java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/" + tid + "/status"),
+                    StandardCharsets.ISO_8859_1)) {
+                if (line.startsWith("Tgid:")) {
+                    return Integer.parseInt(line.substring(5).trim());
+                }
+            }
+        } catch (java.io.IOException | NumberFormatException e) {
+            LOG.debug("[{}] cannot read the thread group id: {}", tid, e.getMessage());
+        }
+        return tid;
+    }
+}

@@ -1,0 +1,23 @@
+package org.kmview.core.internal.dispatch;
+
+/**
+ * kmview's management calls: syscall numbers no kernel assigns, so outside a view they fail
+ * with ENOSYS. C side: native/src/kmview_abi.h (KMVIEW_SYS_*); change both ends together.
+ */
+public final class ManagementCall {
+
+    /** KMVIEW_SYS_BASE: the highest reserved number. */
+    public static final int BASE = -19200;
+    /** KMVIEW_SYS_COUNT: the reserved numbers are BASE - COUNT + 1 .. BASE. */
+    public static final int COUNT = 32;
+    /** KMVIEW_SYS_PING: returns kmview's pid. */
+    public static final int PING = BASE;
+
+    private ManagementCall() {
+    }
+
+    /** Returns whether {@code nr} is in the reserved range. */
+    public static boolean isReserved(int nr) {
+        return nr <= BASE && nr > BASE - COUNT;
+    }
+}

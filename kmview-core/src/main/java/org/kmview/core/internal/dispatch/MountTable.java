@@ -1,0 +1,159 @@
+package org.kmview.core.internal.dispatch;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+import org.kmview.spi.PathMapping;
+import org.kmview.spi.VirtualMount;
+
+/**
+ * The view's virtual mounts. A path belongs to the mount whose mount point is its longest
+ * prefix; of two mounts on one point the later one wins, as on Linux.
+ *
+ * <p>Owned by the tracer thread. Paths are canonical absolute byte strings of the view.
+ */
+public final class MountTable {
+
+    /** One virtual mount. */
+    public record Entry(String mountPoint, String type, String source, String service, VirtualMount mount) {
+    }
+
+    /** What a view path maps to: the host path or null if hidden, and whether a mount decided it. */
+    public record Mapped(String hostPath, boolean viaMount) {
+        boolean hidden() {
+            return hostPath == null;
+        }
+    }
+
+    /** A host path shown in view terms, and whether a mount's host root was used. */
+    public record ViewName(String viewPath, boolean viaMount) {
+    }
+
+    private final List<Entry> entries = new ArrayList<>();
+    private boolean anyHostRoot;
+
+    /** Returns whether the table has no mount. */
+    public boolean isEmpty() {
+        return entries.isEmpty();
+    }
+
+    /** Adds a mount on top of whatever is at its mount point. */
+    public void add(Entry entry) {
+        entries.add(entry);
+        anyHostRoot |= entry.mount().hostRoot().isPresent();
+    }
+
+    /** Removes the topmost mount at {@code mountPoint} and returns it. */
+    public Optional<Entry> remove(String mountPoint) {
+        for (int i = entries.size() - 1; i >= 0; i--) {
+            if (entries.get(i).mountPoint().equals(mountPoint)) {
+                Entry removed = entries.remove(i);
+                anyHostRoot = entries.stream().anyMatch(e -> e.mount().hostRoot().isPresent());
+                return Optional.of(removed);
+            }
+        }
+        return Optional.empty();
+    }
+
+    /** Returns the mounts, oldest first. */
+    public List<Entry> entries() {
+        return List.copyOf(entries);
+    }
+
+    /** Returns whether some mount shows a host tree, so host paths may need showing in view terms. */
+    public boolean hasHostRoots() {
+        return anyHostRoot;
+    }
+
+    /** Maps a view path to the host. */
+    public Mapped map(String viewPath) {
+        Entry owner = owner(viewPath);
+        if (owner == null) {
+            return new Mapped(viewPath, false);
+        }
+        String relative = relative(owner.mountPoint(), viewPath);
+        PathMapping mapping = owner.mount().map(relative);
+        if (mapping instanceof PathMapping.Host host) {
+            return new Mapped(host.path(), true);
+        }
+        return new Mapped(null, true);
+    }
+
+    /**
+     * Shows a host path in view terms: below the host root of a mount it is shown below that
+     * mount's point. A mount whose host root contains its own mount point (SRC / onto DST /mnt)
+     * is skipped, since every host path would otherwise move below it.
+     */
+    public ViewName toView(String hostPath) {
+        Entry best = null;
+        String bestRoot = null;
+        for (Entry entry : entries) {
+            Optional<String> root = entry.mount().hostRoot();
+            if (root.isEmpty() || !isWithin(hostPath, root.get()) || isWithin(entry.mountPoint(), root.get())) {
+                continue;
+            }
+            if (best == null || root.get().length() >= bestRoot.length()) {
+                best = entry;
+                bestRoot = root.get();
+            }
+        }
+        if (best == null) {
+            return new ViewName(hostPath, false);
+        }
+        String rest = relative(bestRoot, hostPath);
+        return new ViewName(join(best.mountPoint(), rest), true);
+    }
+
+    /** Returns the names of hidden mount points directly inside the view directory {@code viewDir}. */
+    public List<String> hiddenNamesIn(String viewDir) {
+        List<String> names = new ArrayList<>();
+        for (Entry entry : entries) {
+            String point = entry.mountPoint();
+            if (point.equals("/") || !parent(point).equals(viewDir)) {
+                continue;
+            }
+            if (entry.mount().map("") instanceof PathMapping.Hidden) {
+                names.add(point.substring(point.lastIndexOf('/') + 1));
+            }
+        }
+        return names;
+    }
+
+    private Entry owner(String viewPath) {
+        Entry owner = null;
+        for (Entry entry : entries) {
+            if (isWithin(viewPath, entry.mountPoint())
+                    && (owner == null || entry.mountPoint().length() >= owner.mountPoint().length())) {
+                owner = entry;
+            }
+        }
+        return owner;
+    }
+
+    static boolean isWithin(String path, String root) {
+        if (root.equals("/")) {
+            return true;
+        }
+        return path.startsWith(root) && (path.length() == root.length() || path.charAt(root.length()) == '/');
+    }
+
+    static String relative(String root, String path) {
+        if (path.length() == root.length()) {
+            return "";
+        }
+        return root.equals("/") ? path.substring(1) : path.substring(root.length() + 1);
+    }
+
+    static String join(String directory, String relative) {
+        if (relative.isEmpty()) {
+            return directory;
+        }
+        return directory.equals("/") ? "/" + relative : directory + "/" + relative;
+    }
+
+    static String parent(String path) {
+        int slash = path.lastIndexOf('/');
+        return slash <= 0 ? "/" : path.substring(0, slash);
+    }
+}

@@ -1,0 +1,201 @@
+package org.kmview.core.internal.tracer;
+
+import java.nio.charset.StandardCharsets;
+import java.util.function.Consumer;
+
+import org.kmview.core.internal.nativeaccess.Libc;
+import org.kmview.core.internal.nativeaccess.Ptrace;
+import org.kmview.core.internal.nativeaccess.SyscallInfo;
+import org.kmview.core.internal.syscall.Arch;
+
+/**
+ * A syscall stopped at its seccomp stop: its number and arguments, and the edits a handler makes
+ * to it. Edited argument registers are restored at the syscall's exit, because the x86_64 and
+ * aarch64 syscall ABIs preserve them and compiled code may rely on that.
+ */
+public final class SyscallStop {
+
+    static final int PATH_MAX = 4096;
+
+    private final Ptrace ptrace;
+    private final Libc libc;
+    private final Arch arch;
+    /** Shared by every stop: only the tracer thread reads strings. */
+    private final byte[] stringBuffer;
+
+    private Tracee tracee;
+    private final SyscallInfo info = new SyscallInfo();
+    private final long[] savedArguments = new long[6];
+    private int editedArguments;
+    private boolean skipped;
+    private long stackUsed;
+    private Consumer<SyscallStop> exitAction;
+
+    SyscallStop(Ptrace ptrace, Libc libc, Arch arch, byte[] stringBuffer) {
+        this.ptrace = ptrace;
+        this.libc = libc;
+        this.arch = arch;
+        this.stringBuffer = stringBuffer;
+    }
+
+    void reset(Tracee tracee) {
+        this.tracee = tracee;
+        editedArguments = 0;
+        skipped = false;
+        stackUsed = arch.redZone();
+        exitAction = null;
+        ptrace.syscallInfo(tracee.tid(), info);
+    }
+
+    /** Returns the stopped thread. */
+    public Tracee tracee() {
+        return tracee;
+    }
+
+    /** Returns the syscall number. */
+    public long nr() {
+        return info.nr;
+    }
+
+    /** Returns the syscall's AUDIT_ARCH_ value. */
+    public int auditArch() {
+        return info.arch;
+    }
+
+    /** Returns argument {@code index} as the process passed it. */
+    public long argument(int index) {
+        return (editedArguments & (1 << index)) != 0 ? savedArguments[index] : info.args[index];
+    }
+
+    /** Returns the six arguments as the process passed them. */
+    public long[] arguments() {
+        long[] arguments = info.args.clone();
+        for (int i = 0; i < 6; i++) {
+            arguments[i] = argument(i);
+        }
+        return arguments;
+    }
+
+    /** At the exit stop: returns the syscall's return value, a negative errno on failure. */
+    public long returnValue() {
+        return info.returnValue;
+    }
+
+    /**
+     * Reads a NUL-terminated string of at most PATH_MAX bytes from the tracee, as a byte string.
+     *
+     * @return the string, or null if the memory is unreadable or holds no NUL in PATH_MAX bytes
+     */
+    public String readString(long address) {
+        if (address == 0) {
+            return null;
+        }
+        int count = libc.readMemory(tracee.tid(), address, stringBuffer, PATH_MAX);
+        for (int i = 0; i < count; i++) {
+            if (stringBuffer[i] == 0) {
+                return new String(stringBuffer, 0, i, StandardCharsets.ISO_8859_1);
+            }
+        }
+        return null;
+    }
+
+    /** Reads {@code length} bytes from the tracee, or returns null if they are unreadable. */
+    public byte[] read(long address, int length) {
+        byte[] data = new byte[length];
+        int count = libc.readMemory(tracee.tid(), address, data, length);
+        return count == length ? data : null;
+    }
+
+    /** Writes {@code data} into the tracee; returns whether all of it was written. */
+    public boolean write(long address, byte[] data) {
+        return libc.writeMemory(tracee.tid(), address, data, data.length) == data.length;
+    }
+
+    /**
+     * Copies {@code data} below the tracee's stack pointer, past the red zone and past what this
+     * stop already placed there, and returns its address, or 0 if the memory is not writable.
+     */
+    public long pushToStack(byte[] data) {
+        stackUsed += data.length;
+        long address = (info.stackPointer - stackUsed) & ~15L;
+        stackUsed = info.stackPointer - address;
+        return write(address, data) ? address : 0;
+    }
+
+    /** Copies a byte string, NUL-terminated, below the stack pointer; returns its address or 0. */
+    public long pushString(String value) {
+        byte[] raw = value.getBytes(StandardCharsets.ISO_8859_1);
+        byte[] terminated = new byte[raw.length + 1];
+        System.arraycopy(raw, 0, terminated, 0, raw.length);
+        return pushToStack(terminated);
+    }
+
+    /** Replaces argument {@code index} for the kernel; the process sees the old value after the call. */
+    public void setArgument(int index, long value) {
+        if ((editedArguments & (1 << index)) == 0) {
+            savedArguments[index] = info.args[index];
+            editedArguments |= 1 << index;
+        }
+        info.args[index] = value;
+        ptrace.pokeUser(tracee.tid(), arch.argumentOffset(index), value);
+    }
+
+    /** Skips the syscall: the kernel does not run it and the process gets {@code result}. */
+    public void skip(long result) {
+        ptrace.pokeUser(tracee.tid(), arch.syscallNumberOffset(), -1);
+        ptrace.pokeUser(tracee.tid(), arch.returnValueOffset(), result);
+        skipped = true;
+    }
+
+    /** Skips the syscall with {@code -errno}. */
+    public void fail(int errno) {
+        skip(-errno);
+    }
+
+    /** At the exit stop: replaces the return value the process gets. */
+    public void setReturnValue(long value) {
+        ptrace.pokeUser(tracee.tid(), arch.returnValueOffset(), value);
+        info.returnValue = value;
+    }
+
+    /**
+     * At the exit stop: makes the thread run the same syscall again with the same arguments, by
+     * stepping back over the syscall instruction; it stops at its seccomp stop once more.
+     */
+    public void restart() {
+        ptrace.pokeUser(tracee.tid(), arch.instructionPointerOffset(),
+                info.instructionPointer - arch.syscallInstructionLength());
+        ptrace.pokeUser(tracee.tid(), arch.returnValueOffset(), info.nr);
+    }
+
+    /** Runs {@code action} at the syscall's exit stop, before the arguments are restored. */
+    public void atExit(Consumer<SyscallStop> action) {
+        exitAction = action;
+    }
+
+    boolean skipped() {
+        return skipped;
+    }
+
+    boolean needsExitStop() {
+        return !skipped && (editedArguments != 0 || exitAction != null);
+    }
+
+    /** Runs at the exit stop: the exit action, then the restore of edited arguments. */
+    void finishAtExit(Tracee current, boolean execed) {
+        this.tracee = current;
+        ptrace.syscallInfo(current.tid(), info);
+        if (execed) {
+            // The registers now belong to the new program.
+            return;
+        }
+        if (exitAction != null) {
+            exitAction.accept(this);
+        }
+        for (int i = 0; i < 6; i++) {
+            if ((editedArguments & (1 << i)) != 0) {
+                ptrace.pokeUser(current.tid(), arch.argumentOffset(i), savedArguments[i]);
+            }
+        }
+    }
+}

@@ -1,0 +1,154 @@
+package org.kmview.launcher;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+
+import org.kmview.core.ServiceLoadException;
+import org.kmview.core.ServiceSpec;
+import org.kmview.core.View;
+import org.kmview.core.ViewConfig;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/**
+ * {@code kmview [OPTIONS] PROGRAM [ARGS...]}: runs a program in a new view.
+ */
+@Command(name = "kmview", mixinStandardHelpOptions = false, sortOptions = false,
+        usageHelpAutoWidth = true,
+        description = "Runs PROGRAM and every process it starts in a view: a private picture of the"
+                + " system that services (-p) change. With no service the view is the real system.",
+        footer = {"", "Inside the view, kmview's bin directory is appended to PATH: viewmount and"
+                + " viewumount mount and unmount the file systems of services.",
+                "Exit status: the program's, or 128+N if signal N killed it; 2 for invalid options."})
+public final class Main implements Callable<Integer> {
+
+    /** Exit status for invalid options or services, as for most Unix commands. */
+    static final int USAGE_ERROR = 2;
+
+    @Option(names = {"-p", "--preload"}, paramLabel = "SERVICE[,OPTIONS]",
+            description = "Load a service before the program starts: a name from the distribution's"
+                    + " services/ or KMVIEW_MODULE_PATH, or the path of a service jar or directory."
+                    + " May be repeated.")
+    private List<String> preload = new ArrayList<>();
+
+    @Option(names = {"-V", "--viewname"}, paramLabel = "NAME", description = "Name the view.")
+    private String viewName = "";
+
+    @Option(names = {"-o", "--output"}, paramLabel = "FILE",
+            description = "Write the debug log to FILE (stderr shows only warnings and errors).")
+    private Path output;
+
+    @Option(names = {"-s", "--secure"}, description = "Secure mode (not supported yet).")
+    private boolean secure;
+
+    @Option(names = {"-f", "--rc"}, paramLabel = "FILE", description = "Run FILE at start (not supported yet).")
+    private Path rcFile;
+
+    @Option(names = {"-x", "--nonesting"}, description = "Services see the host file system (not supported yet).")
+    private boolean noNesting;
+
+    @Option(names = {"-v", "--version"}, versionHelp = true, description = "Print the version and exit.")
+    private boolean versionRequested;
+
+    @Option(names = {"-h", "--help"}, usageHelp = true, description = "Print this help and exit.")
+    private boolean helpRequested;
+
+    @Parameters(index = "0..*", arity = "1..*", paramLabel = "PROGRAM [ARGS...]",
+            description = "The program to run, searched in PATH, and its arguments, passed unchanged.")
+    private List<String> program = new ArrayList<>();
+
+    private final KmviewHome home;
+
+    Main(KmviewHome home) {
+        this.home = home;
+    }
+
+    /** Runs kmview and exits with the program's status. */
+    public static void main(String[] args) {
+        System.exit(run(args, new PrintWriter(System.err, true)));
+    }
+
+    static int run(String[] args, PrintWriter err) {
+        KmviewHome home = KmviewHome.fromSystemProperties();
+        CommandLine commandLine = new CommandLine(new Main(home));
+        commandLine.setStopAtPositional(true);
+        commandLine.setErr(err);
+        commandLine.getCommandSpec().version("kmview " + home.version());
+        commandLine.setParameterExceptionHandler((exception, arguments) -> {
+            err.println("kmview: " + exception.getMessage());
+            err.println("Try 'kmview --help' for more information.");
+            return USAGE_ERROR;
+        });
+        return commandLine.execute(args);
+    }
+
+    @Override
+    public Integer call() throws IOException {
+        Logging.configure(output);
+        String unsupported = secure ? "-s/--secure" : rcFile != null ? "-f/--rc" : noNesting ? "-x/--nonesting" : null;
+        if (unsupported != null) {
+            return usageError(unsupported + " is not supported yet; run kmview without it");
+        }
+
+        List<ServiceSpec> services = new ArrayList<>();
+        for (String text : preload) {
+            try {
+                services.add(ServiceSpec.parse(text));
+            } catch (IllegalArgumentException e) {
+                return usageError("-p " + text + ": " + e.getMessage());
+            }
+        }
+
+        ViewConfig config = new ViewConfig(ProcessInfo.rawArguments(program), environment(), home.inheritedFds(),
+                home.execStub(), services, home.servicesDirectory(), home.modulePath(), viewName);
+        View view;
+        try {
+            view = View.create(config);
+        } catch (ServiceLoadException e) {
+            Logging.debugFailure("cannot load a service", e);
+            return usageError(e.getMessage());
+        }
+        Signals.install(view);
+        return view.run();
+    }
+
+    private static int usageError(String message) {
+        System.err.println("kmview: " + message);
+        return USAGE_ERROR;
+    }
+
+    /** Returns kmview's own environment with kmview's bin directory appended to PATH. */
+    private List<String> environment() throws IOException {
+        List<String> environment = new ArrayList<>();
+        String bin = home.binDirectory().toString();
+        boolean pathSeen = false;
+        for (String entry : ProcessInfo.rawEnvironment()) {
+            if (entry.startsWith("PATH=") && !pathSeen) {
+                pathSeen = true;
+                String value = entry.substring(5);
+                environment.add(value.isEmpty() ? "PATH=" + bin : entry + ":" + bin);
+            } else {
+                environment.add(entry);
+            }
+        }
+        if (!pathSeen) {
+            // execvp's search path when PATH is unset.
+            environment.add("PATH=/bin:/usr/bin:" + bin);
+        }
+        return environment;
+    }
+
+    /** Reads a whole small file as a byte string. */
+    static String readBytes(Path file) throws IOException {
+        return new String(Files.readAllBytes(file), StandardCharsets.ISO_8859_1);
+    }
+}

@@ -1,0 +1,27 @@
+package org.kmview.spi;
+
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * A {@code mount(2)} call in the view, with its paths already resolved.
+ *
+ * @param source the source argument exactly as the process passed it (for example {@code none})
+ * @param hostSource the host path of the source as the view resolves it, or empty when the
+ *        source does not name an existing file
+ * @param mountPoint the absolute, canonical path in the view where the mount will appear; it
+ *        need not exist
+ * @param options the parsed data argument ({@code -o} options)
+ * @param flags the {@code MS_*} flags of the call
+ */
+public record MountRequest(String source, Optional<String> hostSource, String mountPoint,
+                           Options options, long flags) {
+
+    /** Checks that no component is null. */
+    public MountRequest {
+        Objects.requireNonNull(source, "source");
+        Objects.requireNonNull(hostSource, "hostSource");
+        Objects.requireNonNull(mountPoint, "mountPoint");
+        Objects.requireNonNull(options, "options");
+    }
+}

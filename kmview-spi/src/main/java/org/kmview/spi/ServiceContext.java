@@ -1,0 +1,18 @@
+package org.kmview.spi;
+
+/**
+ * The view, as a service sees it while it starts. Arguments must not be null.
+ */
+public interface ServiceContext {
+
+    /**
+     * Registers a file system type. From then on a {@code mount(2)} in the view whose type is
+     * {@code type.name()} is served by {@code type} instead of the kernel.
+     *
+     * @throws IllegalStateException if this service already registered a type of that name
+     */
+    void registerFileSystem(FileSystemType type);
+
+    /** Returns the name of the view ({@code kmview -V NAME}), or an empty string if it has none. */
+    String viewName();
+}

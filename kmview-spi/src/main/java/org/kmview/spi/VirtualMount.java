@@ -1,0 +1,34 @@
+package org.kmview.spi;
+
+import java.util.Optional;
+
+/**
+ * A mounted file system of a service. kmview translates each path below the mount point through
+ * {@link #map} and lets the kernel work on the host path it returns, so data moves at native
+ * speed and file descriptors, mmap and exec come from the kernel.
+ */
+public interface VirtualMount {
+
+    /**
+     * Maps a path below the mount point.
+     *
+     * @param relative the path below the mount point, without a leading slash, with no {@code .}
+     *        or {@code ..} components and no symbolic links left to follow; the empty string is
+     *        the mount point itself
+     * @return what the view shows at that path
+     */
+    PathMapping map(String relative);
+
+    /**
+     * Returns the host directory whose tree this mount shows at its mount point, if it shows one
+     * whole. kmview uses it to turn host paths that the kernel reports (the working directory,
+     * {@code /proc/self/fd/N}, {@code /proc/self/exe}) back into paths of the view.
+     */
+    default Optional<String> hostRoot() {
+        return Optional.empty();
+    }
+
+    /** Releases what the mount holds. kmview calls it once, after the mount left the view. */
+    default void unmount() {
+    }
+}

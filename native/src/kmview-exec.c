@@ -1,0 +1,122 @@
+/*
+ * kmview-exec: prepares one process for the view, then runs the program in it.
+ *
+ * usage: kmview-exec CONTROL_FD KEEP_FDS PROGRAM [ARG...]
+ *
+ * The tracer spawns this stub, seizes it, and only then writes the seccomp filter
+ * to CONTROL_FD, so the stub never runs the program untraced. The stub closes every
+ * descriptor above 2 except those in KEEP_FDS (a comma list, or "-" for none): those
+ * kmview itself inherited, so the program gets what it would get outside and none
+ * of the JVM's own files. It then sets no_new_privs (required for an unprivileged
+ * filter), installs the filter and execs PROGRAM, searching PATH as execvp does.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <dirent.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "kmview_abi.h"
+
+static int read_fully(int fd, void *buf, size_t len)
+{
+    char *p = buf;
+    while (len > 0) {
+        ssize_t n = read(fd, p, len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return -1;
+        p += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+static int is_kept(const char *keep_list, int fd)
+{
+    if (fd <= 2)
+        return 1;
+    for (const char *p = keep_list; *p != '\0';) {
+        char *end;
+        long kept = strtol(p, &end, 10);
+        if (end == p)
+            break;
+        if (kept == fd)
+            return 1;
+        p = *end == ',' ? end + 1 : end;
+    }
+    return 0;
+}
+
+/* Closes the descriptors the JVM opened, which the program must not inherit. */
+static void close_unkept(const char *keep_list)
+{
+    DIR *dir = opendir("/proc/self/fd");
+    if (dir == NULL)
+        return;
+    int listing_fd = dirfd(dir);
+    int to_close[1024];
+    int count = 0;
+    struct dirent *entry;
+    while ((entry = readdir(dir)) != NULL && count < 1024) {
+        if (entry->d_name[0] == '.')
+            continue;
+        int fd = atoi(entry->d_name);
+        if (fd != listing_fd && !is_kept(keep_list, fd))
+            to_close[count++] = fd;
+    }
+    closedir(dir);
+    for (int i = 0; i < count; i++)
+        close(to_close[i]);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 4) {
+        fprintf(stderr, "usage: kmview-exec CONTROL_FD KEEP_FDS PROGRAM [ARG...]\n");
+        return 2;
+    }
+    int control_fd = atoi(argv[1]);
+
+    uint32_t count;
+    if (read_fully(control_fd, &count, sizeof count) != 0 || count > KMVIEW_EXEC_MAX_FILTER) {
+        fprintf(stderr, "kmview-exec: invalid filter header on fd %d\n", control_fd);
+        return 2;
+    }
+    struct sock_filter *filter = NULL;
+    if (count > 0) {
+        filter = calloc(count, sizeof *filter);
+        if (filter == NULL || read_fully(control_fd, filter, count * sizeof *filter) != 0) {
+            fprintf(stderr, "kmview-exec: short filter on fd %d\n", control_fd);
+            return 2;
+        }
+    }
+    close(control_fd);
+    close_unkept(argv[2]);
+
+    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) {
+        perror("kmview-exec: prctl(PR_SET_NO_NEW_PRIVS)");
+        return 2;
+    }
+    if (count > 0) {
+        struct sock_fprog prog = { .len = (unsigned short)count, .filter = filter };
+        if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) != 0) {
+            perror("kmview-exec: seccomp(SECCOMP_SET_MODE_FILTER)");
+            return 2;
+        }
+        free(filter);
+    }
+
+    execvp(argv[3], argv + 3);
+    int err = errno;
+    fprintf(stderr, "kmview: %s: %s\n", argv[3], strerror(err));
+    return err == ENOENT ? KMVIEW_EXEC_NOT_FOUND : KMVIEW_EXEC_CANNOT_RUN;
+}

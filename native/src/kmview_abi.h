@@ -1,0 +1,29 @@
+/*
+ * Contracts shared between kmview's Java core and its C helpers.
+ * The Java side of each value is named next to it; change both ends together.
+ */
+#ifndef KMVIEW_ABI_H
+#define KMVIEW_ABI_H
+
+/*
+ * Management calls use syscall numbers that no kernel assigns (negative ones),
+ * so outside a view they fail with ENOSYS. Java: org.kmview.core.internal.dispatch.ManagementCall.
+ */
+#define KMVIEW_SYS_BASE (-19200)
+/* Returns kmview's pid inside a view. */
+#define KMVIEW_SYS_PING (KMVIEW_SYS_BASE - 0)
+/* Size of the reserved range: numbers BASE-31 .. BASE are trapped. */
+#define KMVIEW_SYS_COUNT 32
+
+/*
+ * kmview-exec CONTROL_FD KEEP_FDS PROGRAM [ARG...] reads its seccomp filter from CONTROL_FD:
+ * a uint32 count N in host byte order, then N struct sock_filter (8 bytes each).
+ * N == 0 installs no filter. Java: org.kmview.core.internal.tracer.Launch.
+ */
+#define KMVIEW_EXEC_MAX_FILTER 4096
+
+/* Exit codes of kmview-exec when it cannot start the program, as POSIX shells use them. */
+#define KMVIEW_EXEC_NOT_FOUND 127
+#define KMVIEW_EXEC_CANNOT_RUN 126
+
+#endif

@@ -1,0 +1,27 @@
+package org.kmview.viewfs;
+
+import org.kmview.spi.Options;
+import org.kmview.spi.ServiceContext;
+import org.kmview.spi.ServiceException;
+import org.kmview.spi.ViewService;
+
+/**
+ * Registers the {@code viewfs} file system type.
+ */
+public final class ViewFsService implements ViewService {
+
+    @Override
+    public String name() {
+        return "viewfs";
+    }
+
+    @Override
+    public String description() {
+        return "binds and hides paths of the view (mount -t viewfs -o move|hide SRC DST)";
+    }
+
+    @Override
+    public void start(ServiceContext context, Options options) throws ServiceException {
+        context.registerFileSystem(new ViewFsType());
+    }
+}
