@@ -16,7 +16,8 @@ import org.apache.logging.log4j.core.config.builder.impl.BuiltConfiguration;
 
 /**
  * Sets up log4j2: warnings and errors on stderr as one line each, and with {@code -o FILE}
- * everything down to debug in FILE, stack traces included.
+ * everything down to debug in FILE, stack traces included. Without {@code -o} the log4j API's
+ * simple logger writes the warnings, so log4j-core is never loaded.
  */
 final class Logging {
 
@@ -26,6 +27,14 @@ final class Logging {
     }
 
     static void configure(Path output) {
+        if (output == null) {
+            // log4j-core takes a few hundred classes to start; warnings alone do not need it.
+            System.setProperty("log4j2.provider", "org.apache.logging.log4j.simple.internal.SimpleProvider");
+            System.setProperty("org.apache.logging.log4j.simplelog.level", "WARN");
+            System.setProperty("org.apache.logging.log4j.simplelog.logFile", "system.err");
+            System.setProperty("org.apache.logging.log4j.simplelog.showShortLogname", "false");
+            return;
+        }
         ConfigurationBuilder<BuiltConfiguration> builder = ConfigurationBuilderFactory.newConfigurationBuilder();
         builder.setStatusLevel(Level.ERROR);
         builder.setConfigurationName("kmview");
@@ -38,18 +47,15 @@ final class Logging {
                 .add(builder.newFilter("ThresholdFilter", Filter.Result.ACCEPT, Filter.Result.DENY)
                         .addAttribute("level", Level.WARN));
         builder.add(stderr);
-        RootLoggerComponentBuilder root = builder.newRootLogger(output == null ? Level.WARN : Level.DEBUG)
+        RootLoggerComponentBuilder root = builder.newRootLogger(Level.DEBUG)
                 .add(builder.newAppenderRef("stderr"));
-
-        if (output != null) {
-            builder.add(builder.newAppender("debug", "File")
-                    .addAttribute("fileName", output.toString())
-                    .addAttribute("append", false)
-                    .add(builder.newLayout("PatternLayout")
-                            .addAttribute("pattern", "%d{HH:mm:ss.SSS} %-5level %logger{1}: %m%n")));
-            root.add(builder.newAppenderRef("debug"));
-            debugFile = true;
-        }
+        builder.add(builder.newAppender("debug", "File")
+                .addAttribute("fileName", output.toString())
+                .addAttribute("append", false)
+                .add(builder.newLayout("PatternLayout")
+                        .addAttribute("pattern", "%d{HH:mm:ss.SSS} %-5level %logger{1}: %m%n")));
+        root.add(builder.newAppenderRef("debug"));
+        debugFile = true;
         builder.add(root);
         Configurator.initialize(builder.build());
     }

@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.lang.module.Configuration;
 import java.lang.module.FindException;
+import java.lang.module.ModuleDescriptor;
 import java.lang.module.ModuleFinder;
 import java.lang.module.ModuleReference;
 import java.lang.module.ResolutionException;
@@ -61,8 +62,8 @@ import org.kmview.spi.ViewService;
  * a {@code provides}. Such a jar is a service if it lists its provider in
  * {@code META-INF/services/org.kmview.spi.ViewService}.
  *
- * <p>Every failure is a {@link ServiceLoadException} with a one-line message that names the
- * name or path and says what to do. Arguments must not be null.
+ * <p>Every failure is a {@link ServiceLoadException} with a one-line message that contains the
+ * name or path and what to do next. Arguments must not be null.
  */
 public final class ServiceLayers {
 
@@ -95,15 +96,17 @@ public final class ServiceLayers {
      * Loads a service into a new module layer. The service is instantiated but not started.
      *
      * @param spec a service name or path, with its options
-     * @param distributionServices the distribution's {@code services} directory; it need not
+     * @param distributionServices the distribution's {@code services} directory, which need not
      *        exist
      * @param modulePath the parsed {@code KMVIEW_MODULE_PATH}, searched after
      *        {@code distributionServices}
      * @return the service, its layer and where it was found
-     * @throws ServiceLoadException if the name is invalid or not found, the path does not exist,
-     *         the modules cannot be read, resolved or defined, the location does not contain
-     *         exactly one provider of {@code ViewService}, the provider cannot be created, or a
-     *         directory found by its name contains a service of another name
+     * @throws ServiceLoadException if kmview.spi is not in a module layer, the name is invalid or
+     *         not found, the path does not exist, the service contains a module of the boot layer
+     *         or requires a JDK module the boot layer lacks, its modules cannot be read, resolved
+     *         or defined, it does not contain exactly one provider of {@code ViewService}, the
+     *         provider cannot be created or has an invalid name, or a directory found by its name
+     *         contains a service of another name
      */
     public static LoadedService load(ServiceSpec spec, Path distributionServices, List<Path> modulePath)
             throws ServiceLoadException {
@@ -256,6 +259,7 @@ public final class ServiceLayers {
                 }
                 roots.add(moduleName);
             }
+            requireJdkModulesInParent(finder, location, parent);
 
             // Binding adds the modules of the service that provide what other modules of it use.
             Configuration configuration = parent.configuration()
@@ -264,6 +268,29 @@ public final class ServiceLayers {
                     ClassLoader.getPlatformClassLoader()).layer();
         } catch (FindException | ResolutionException | LayerInstantiationException e) {
             throw new ServiceLoadException("cannot load service " + location + ": " + describe(e), e);
+        }
+    }
+
+    /**
+     * Rejects a service that requires a JDK module missing from the parent layer, which the
+     * resolver would report only as "not found". kmview's boot layer contains just the JDK
+     * modules that kmview requires, and a service layer cannot take a JDK module in itself
+     * because its class loader cannot define classes in {@code java.*} packages.
+     */
+    private static void requireJdkModulesInParent(ModuleFinder finder, Path location, ModuleLayer parent)
+            throws ServiceLoadException {
+        ModuleFinder system = ModuleFinder.ofSystem();
+        for (ModuleReference module : finder.findAll()) {
+            for (ModuleDescriptor.Requires requires : module.descriptor().requires()) {
+                String required = requires.name();
+                boolean optional = requires.modifiers().contains(ModuleDescriptor.Requires.Modifier.STATIC);
+                if (!optional && finder.find(required).isEmpty() && parent.findModule(required).isEmpty()
+                        && system.find(required).isPresent()) {
+                    throw new ServiceLoadException("service " + location + " requires JDK module " + required
+                            + " (from module " + module.descriptor().name() + "), which kmview's boot layer "
+                            + "does not contain: start kmview with JDK_JAVA_OPTIONS=--add-modules=" + required);
+                }
+            }
         }
     }
 

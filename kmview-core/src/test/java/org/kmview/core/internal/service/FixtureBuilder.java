@@ -62,7 +62,8 @@ final class FixtureBuilder {
         Path classes = work.resolve("classes").resolve(label);
         Files.createDirectories(classes);
 
-        List<String> arguments = new ArrayList<>(List.of("--release", "17", "-d", classes.toString()));
+        // No --release: the fixtures run on this JDK, and a fixture may require any of its modules.
+        List<String> arguments = new ArrayList<>(List.of("-d", classes.toString()));
         String path = modulePath.stream().map(Path::toString).collect(Collectors.joining(":"));
         boolean modular = sources.containsKey("module-info.java");
         if (!path.isEmpty()) {

@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
+import java.lang.module.ModuleFinder;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -44,11 +45,15 @@ class ServiceLayersTest {
     Path scratch;
 
     /**
-     * Builds the fixture jars and a distribution {@code services} directory holding
+     * Builds the fixture jars and a distribution {@code services} directory containing
      * {@code alpha} (with greeting v1) and {@code beta} (with greeting v2).
      */
     @BeforeAll
     static void buildFixtures() throws IOException {
+        assertTrue(ViewService.class.getModule().isNamed(), "kmview-spi is on the class path, but these tests "
+                + "need module kmview.spi in the boot layer, as in the distribution: run them on the module path, "
+                + "which surefire uses by default for a modular project");
+
         FixtureBuilder builder = new FixtureBuilder(work);
         Path jars = work.resolve("jars");
         Path spi = FixtureBuilder.spiLocation();
@@ -311,6 +316,22 @@ class ServiceLayersTest {
 
         assertLoadFails(directory.toString(), List.of(), "cannot load service " + directory,
                 "fixture.greeting not found");
+    }
+
+    @Test
+    void jdkModuleMissingFromBootLayerIsNamed() throws Exception {
+        String jdkModule = ModuleFinder.ofSystem().findAll().stream()
+                .map(reference -> reference.descriptor().name())
+                .filter(name -> ModuleLayer.boot().findModule(name).isEmpty())
+                .sorted()
+                .findFirst()
+                .orElseThrow(() -> new AssertionError("every JDK module is in the boot layer, so no fixture "
+                        + "can require a missing one; run the tests without --add-modules ALL-SYSTEM"));
+        Path jar = serviceJar(new FixtureBuilder(scratch), "fixture.needsjdk", "needsjdk", "\"needsjdk\"",
+                List.of(jdkModule), "", List.of(FixtureBuilder.spiLocation()));
+
+        assertLoadFails(jar.toString(), List.of(), "service " + jar + " requires JDK module " + jdkModule,
+                "JDK_JAVA_OPTIONS=--add-modules=" + jdkModule);
     }
 
     @Test
