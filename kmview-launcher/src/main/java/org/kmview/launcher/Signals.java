@@ -5,10 +5,10 @@ import org.kmview.core.View;
 import sun.misc.Signal;
 
 /**
- * kmview's own signal handling, as a shell waiting for a foreground job does it: SIGINT and
- * SIGQUIT from the terminal already reach the program (same process group), so kmview ignores
- * them and lives on while the program decides; SIGTERM and SIGHUP sent to kmview are passed on
- * to the program.
+ * kmview's own signal handling, as a shell waiting for a foreground job does it. SIGINT and
+ * the terminal's stop signals already reach the program (same process group), so kmview does
+ * not act on them: the program decides, and when the program stops, the tracer stops kmview.
+ * SIGTERM and SIGHUP sent to kmview are passed on to the program.
  */
 final class Signals {
 
@@ -16,7 +16,9 @@ final class Signals {
     }
 
     static void install(View view) {
-        Signal.handle(new Signal("INT"), signal -> { });
+        for (String name : new String[] {"INT", "TSTP", "TTIN", "TTOU"}) {
+            Signal.handle(new Signal(name), signal -> { });
+        }
         for (String name : new String[] {"TERM", "HUP"}) {
             Signal.handle(new Signal(name), signal -> view.signalProgram(signal.getNumber()));
         }

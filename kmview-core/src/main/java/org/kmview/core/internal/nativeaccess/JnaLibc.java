@@ -174,6 +174,15 @@ public final class JnaLibc implements Libc {
         return LinuxNative.getpid();
     }
 
+    @Override
+    public int getpgid(int pid) {
+        try {
+            return LinuxNative.getpgid(pid);
+        } catch (LastErrorException e) {
+            return -e.getErrorCode();
+        }
+    }
+
     private static void check(String call, int error) {
         if (error != 0) {
             throw new NativeException(call, error);

@@ -59,4 +59,7 @@ public interface Libc {
 
     /** Returns the pid of kmview's own process. */
     int getpid();
+
+    /** Returns the process group of {@code pid} (0 for kmview's own), or a negative errno. */
+    int getpgid(int pid);
 }

@@ -201,6 +201,12 @@ public final class Tracer {
         if (signal == SIGSTOP || signal == SIGTSTP || signal == SIGTTIN || signal == SIGTTOU) {
             // Group-stop: stay stopped, as outside, until SIGCONT arrives.
             ptrace.listen(tracee.tid());
+            if (signal != SIGSTOP && tracee.tid() == programPid && libc.getpgid(programPid) == libc.getpgid(0)) {
+                // The terminal stopped the job kmview belongs to (Ctrl-Z): kmview stops too, so the
+                // shell sees its job stopped; its SIGCONT then reaches kmview and the program alike.
+                LOG.debug("[{}] stopped by signal {}; stopping kmview", programPid, signal);
+                libc.kill(libc.getpid(), SIGSTOP);
+            }
         } else {
             // The first stop of a newly attached thread, or the end of a group-stop.
             ptrace.cont(tracee.tid(), 0);
