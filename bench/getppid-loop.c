@@ -1,7 +1,7 @@
 /*
  * Calls getppid COUNT times and prints the mean time per call.
  *
- * The raw syscall is used so that no libc wrapper can answer from a cache.
+ * The raw syscall is used so that no libc wrapper can return a cached value.
  * Only the loop is timed, so process start-up (and a JVM's start-up under
  * kmview) does not enter the figure.
  */

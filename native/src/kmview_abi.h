@@ -18,7 +18,7 @@
 /*
  * kmview-exec CONTROL_FD KEEP_FDS PROGRAM [ARG...] reads its seccomp filter from CONTROL_FD:
  * a uint32 count N in host byte order, then N struct sock_filter (8 bytes each).
- * N == 0 installs no filter. Java: org.kmview.core.internal.tracer.Launch.
+ * N == 0 installs no filter. Java: org.kmview.core.internal.tracer.Tracer (launch).
  */
 #define KMVIEW_EXEC_MAX_FILTER 4096
 

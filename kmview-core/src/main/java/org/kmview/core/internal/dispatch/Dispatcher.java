@@ -118,6 +118,11 @@ public final class Dispatcher implements SyscallHandler {
 
     /** Resolves one path argument; returns null when the kernel should see it unchanged. */
     private PathResolver.Resolution resolveArgument(SyscallStop stop, PathArg pathArg, boolean followLast) {
+        return resolveArgument(stop, pathArg, followLast, PathResolver.Scope.NONE);
+    }
+
+    private PathResolver.Resolution resolveArgument(SyscallStop stop, PathArg pathArg, boolean followLast,
+                                                    PathResolver.Scope scope) {
         String path = stop.readString(stop.argument(pathArg.index()));
         if (path == null) {
             // NULL, unreadable or too long: the kernel fails it with EFAULT or ENAMETOOLONG.
@@ -125,7 +130,7 @@ public final class Dispatcher implements SyscallHandler {
         }
         int dirfd = pathArg.dirfd() < 0 ? PathResolver.AT_FDCWD : (int) stop.argument(pathArg.dirfd());
         int tid = stop.tracee().tid();
-        return resolver.resolve(tid, tgid(tid), dirfd, path, followLast);
+        return resolver.resolve(tid, tgid(tid), dirfd, path, followLast, scope);
     }
 
     /** Rewrites one argument as {@code resolution} says; returns false if the call was failed instead. */
@@ -159,7 +164,13 @@ public final class Dispatcher implements SyscallHandler {
         long flags = fields.getLong(0);
         long resolve = fields.getLong(16);
         PathArg pathArg = syscall.paths().get(0);
-        PathResolver.Resolution resolution = resolveArgument(stop, pathArg, PathArg.followsLastForOpen(flags));
+        PathResolver.Scope scope = (resolve & RESOLVE_IN_ROOT) != 0 ? PathResolver.Scope.IN_ROOT
+                : (resolve & RESOLVE_BENEATH) != 0 ? PathResolver.Scope.BENEATH : PathResolver.Scope.NONE;
+        if ((resolve & RESOLVE_IN_ROOT) != 0 && (resolve & RESOLVE_BENEATH) != 0) {
+            // The kernel rejects the pair before looking at the path.
+            return;
+        }
+        PathResolver.Resolution resolution = resolveArgument(stop, pathArg, PathArg.followsLastForOpen(flags), scope);
         if (resolution == null || (resolution.error() == null && !resolution.translated())) {
             // The kernel enforces RESOLVE_* itself on an untranslated path.
             return;
@@ -172,9 +183,6 @@ public final class Dispatcher implements SyscallHandler {
         } else if ((resolve & (RESOLVE_NO_MAGICLINKS | RESOLVE_NO_SYMLINKS)) != 0 && resolution.followedMagicLink) {
             violation = Errno.ELOOP;
         } else if ((resolve & RESOLVE_NO_XDEV) != 0) {
-            violation = Errno.EXDEV;
-        } else if ((resolve & (RESOLVE_BENEATH | RESOLVE_IN_ROOT)) != 0 && resolution.viewPath() != null
-                && !MountTable.isWithin(resolution.viewPath(), resolution.startPath)) {
             violation = Errno.EXDEV;
         }
         if (violation != null) {

@@ -21,7 +21,8 @@ public final class MountTable {
 
     /** What a view path maps to: the host path or null if hidden, and whether a mount decided it. */
     public record Mapped(String hostPath, boolean viaMount) {
-        boolean hidden() {
+        /** Returns whether the path is hidden. */
+        public boolean hidden() {
             return hostPath == null;
         }
     }
@@ -113,7 +114,8 @@ public final class MountTable {
             if (point.equals("/") || !parent(point).equals(viewDir)) {
                 continue;
             }
-            if (entry.mount().map("") instanceof PathMapping.Hidden) {
+            // A later mount on the same point may cover the hide.
+            if (map(point).hidden()) {
                 names.add(point.substring(point.lastIndexOf('/') + 1));
             }
         }

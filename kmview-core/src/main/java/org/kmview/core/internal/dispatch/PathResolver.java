@@ -23,6 +23,7 @@ public final class PathResolver {
     public static final int AT_FDCWD = -100;
 
     private static final int MAX_SYMLINKS = 40;
+    private static final String DELETED = " (deleted)";
 
     private final Libc libc;
     private final MountTable mounts;
@@ -78,6 +79,24 @@ public final class PathResolver {
      * @param followLast whether a symbolic link in the last component is followed
      */
     public Resolution resolve(int tid, int tgid, int dirfd, String path, boolean followLast) {
+        return resolve(tid, tgid, dirfd, path, followLast, Scope.NONE);
+    }
+
+    /** How far a resolution may leave its start directory, as openat2's RESOLVE_* flags say. */
+    public enum Scope {
+        /** Anywhere. */
+        NONE,
+        /** RESOLVE_BENEATH: leaving the start directory fails with EXDEV. */
+        BENEATH,
+        /** RESOLVE_IN_ROOT: the start directory acts as the root directory. */
+        IN_ROOT
+    }
+
+    /**
+     * Resolves {@code path} as {@link #resolve(int, int, int, String, boolean)} does, confined to
+     * the start directory as {@code scope} says.
+     */
+    public Resolution resolve(int tid, int tgid, int dirfd, String path, boolean followLast, Scope scope) {
         Resolution result = new Resolution();
         if (path.isEmpty()) {
             // AT_EMPTY_PATH works on the fd itself; without it the kernel fails with ENOENT.
@@ -88,7 +107,12 @@ public final class PathResolver {
         boolean follow = followLast || trailingSlash;
 
         List<String> stack = new ArrayList<>();
-        if (path.charAt(0) != '/') {
+        boolean absolute = path.charAt(0) == '/';
+        if (absolute && scope == Scope.BENEATH) {
+            result.error = Errno.EXDEV;
+            return result;
+        }
+        if (!absolute || scope == Scope.IN_ROOT) {
             String hostStart = libc.readlink(dirfd == AT_FDCWD ? "/proc/" + tid + "/cwd" : "/proc/" + tid + "/fd/" + dirfd);
             if (hostStart == null || !hostStart.startsWith("/")) {
                 // A bad or non-directory fd: the kernel reports EBADF or ENOTDIR itself.
@@ -100,6 +124,7 @@ public final class PathResolver {
             push(stack, start.viewPath());
         }
         result.startPath = toPath(stack);
+        List<String> root = scope == Scope.NONE ? List.of() : List.copyOf(stack);
 
         Deque<String> pending = new ArrayDeque<>();
         push(pending, path);
@@ -111,6 +136,14 @@ public final class PathResolver {
                 continue;
             }
             if (component.equals("..")) {
+                if (stack.size() <= root.size() && scope != Scope.NONE) {
+                    // IN_ROOT keeps ".." at its root; BENEATH refuses to climb out.
+                    if (scope == Scope.BENEATH) {
+                        result.error = Errno.EXDEV;
+                        return result;
+                    }
+                    continue;
+                }
                 if (!stack.isEmpty()) {
                     result.translated |= mounts.map(toPath(stack)).viaMount();
                     stack.remove(stack.size() - 1);
@@ -144,12 +177,14 @@ public final class PathResolver {
                     return finish(result, stack, pending, trailingSlash);
                 }
                 if (isMagicLink(stack)) {
-                    if (!target.startsWith("/")) {
-                        // pipe:[N], socket:[N], anon_inode:...: an object, not a path.
-                        if (last) {
-                            break;
-                        }
-                        result.error = Errno.ENOTDIR;
+                    if (!target.startsWith("/") || target.endsWith(DELETED)) {
+                        // pipe:[N], anon_inode:..., a deleted file: the kernel reaches the object
+                        // through the link itself.
+                        return finish(result, stack, pending, trailingSlash);
+                    }
+                    if (scope != Scope.NONE) {
+                        // The kernel never follows a magic link in a scoped lookup.
+                        result.error = Errno.EXDEV;
                         return result;
                     }
                     MountTable.ViewName view = mounts.toView(target);
@@ -162,7 +197,12 @@ public final class PathResolver {
                 result.followedSymlink = true;
                 stack.remove(stack.size() - 1);
                 if (target.startsWith("/")) {
+                    if (scope == Scope.BENEATH) {
+                        result.error = Errno.EXDEV;
+                        return result;
+                    }
                     stack.clear();
+                    stack.addAll(root);
                 }
                 List<String> targetComponents = new ArrayList<>();
                 push(targetComponents, target);
@@ -180,8 +220,20 @@ public final class PathResolver {
     }
 
     private Resolution finish(Resolution result, List<String> stack, Deque<String> unresolved, boolean trailingSlash) {
-        result.viewPath = toPath(stack);
-        MountTable.Mapped mapped = mounts.map(result.viewPath);
+        String resolved = toPath(stack);
+        // Components the walk did not reach (below a missing one) complete the view path as text.
+        List<String> lexical = new ArrayList<>(stack);
+        for (String component : unresolved) {
+            if (component.equals("..")) {
+                if (!lexical.isEmpty()) {
+                    lexical.remove(lexical.size() - 1);
+                }
+            } else if (!component.equals(".")) {
+                lexical.add(component);
+            }
+        }
+        result.viewPath = toPath(lexical);
+        MountTable.Mapped mapped = mounts.map(resolved);
         if (mapped.hidden()) {
             result.error = Errno.ENOENT;
             return result;

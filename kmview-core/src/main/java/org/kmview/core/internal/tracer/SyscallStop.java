@@ -142,6 +142,8 @@ public final class SyscallStop {
 
     /** Skips the syscall: the kernel does not run it and the process gets {@code result}. */
     public void skip(long result) {
+        // A skipped call has no exit stop, so arguments edited for it are restored now.
+        restoreArguments(tracee);
         ptrace.pokeUser(tracee.tid(), arch.syscallNumberOffset(), -1);
         ptrace.pokeUser(tracee.tid(), arch.returnValueOffset(), result);
         skipped = true;
@@ -192,10 +194,16 @@ public final class SyscallStop {
         if (exitAction != null) {
             exitAction.accept(this);
         }
+        restoreArguments(current);
+    }
+
+    private void restoreArguments(Tracee current) {
         for (int i = 0; i < 6; i++) {
             if ((editedArguments & (1 << i)) != 0) {
                 ptrace.pokeUser(current.tid(), arch.argumentOffset(i), savedArguments[i]);
+                info.args[i] = savedArguments[i];
             }
         }
+        editedArguments = 0;
     }
 }

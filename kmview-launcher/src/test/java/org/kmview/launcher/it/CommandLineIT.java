@@ -1,0 +1,297 @@
+package org.kmview.launcher.it;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.kmview.launcher.it.ViewFsTesting.quote;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.stream.Stream;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * kmview's own options, and how the program's arguments, environment and file descriptors
+ * pass through kmview, compared with the same program run natively.
+ */
+@Timeout(60)
+class CommandLineIT {
+
+    private static final int USAGE_ERROR = 2;
+
+    @TempDir
+    Path tmp;
+
+    /** Asserts a usage error: exit status 2, nothing on stdout, and no stack trace on stderr. */
+    private static void assertUsageError(Run.Result run) {
+        assertEquals(USAGE_ERROR, run.exitCode(), run::toString);
+        assertEquals("", run.stdout(), run::toString);
+        assertNoStackTrace(run);
+    }
+
+    private static void assertNoStackTrace(Run.Result run) {
+        assertFalse(run.stderr().contains("\tat "), () -> "stderr holds a stack trace:\n" + run);
+        assertFalse(run.stderr().contains("Exception"), () -> "stderr names an exception:\n" + run);
+    }
+
+    private static void assertOneLine(Run.Result run) {
+        assertEquals(1, run.stderr().lines().count(), () -> "stderr must be one line:\n" + run);
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"-v", "--version"})
+    void versionPrintsAndExits(String option) {
+        Run.Result run = Run.insideWith(List.of(option)).result();
+
+        assertEquals(0, run.exitCode(), run::toString);
+        assertTrue(run.stdout().matches("kmview \\d+\\.\\d+.*\\n"), run::toString);
+        assertEquals("", run.stderr(), run::toString);
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"-h", "--help"})
+    void helpMentionsPreload(String option) {
+        Run.Result run = Run.insideWith(List.of(option)).result();
+
+        assertEquals(0, run.exitCode(), run::toString);
+        assertTrue(run.stdout().contains("-p, --preload"), run::toString);
+        assertTrue(run.stdout().contains("PROGRAM"), run::toString);
+        assertEquals("", run.stderr(), run::toString);
+    }
+
+    @Test
+    void missingProgramIsUsageError() {
+        Run.Result run = Run.inside().result();
+
+        assertUsageError(run);
+        List<String> lines = run.stderr().lines().toList();
+        assertFalse(lines.isEmpty(), "kmview must explain the error on stderr");
+        assertTrue(lines.get(0).contains("PROGRAM"), run::toString);
+        // One error line, optionally followed by the conventional pointer to --help.
+        assertTrue(lines.size() == 1 || lines.size() == 2 && lines.get(1).contains("--help"), run::toString);
+    }
+
+    @Test
+    void unknownOptionIsUsageError() {
+        Path marker = tmp.resolve("ran");
+        Run.Result run = Run.insideWith(List.of("--no-such-option"), "touch", marker.toString()).result();
+
+        assertUsageError(run);
+        assertTrue(run.stderr().lines().findFirst().orElse("").contains("--no-such-option"), run::toString);
+        assertFalse(Files.exists(marker), "the program must not run");
+    }
+
+    static Stream<Arguments> unsupportedOptions() {
+        return Stream.of(
+                Arguments.of(List.of("-s")),
+                Arguments.of(List.of("--secure")),
+                Arguments.of(List.of("-f", "x")),
+                Arguments.of(List.of("--rc", "x")),
+                Arguments.of(List.of("-x")),
+                Arguments.of(List.of("--nonesting")));
+    }
+
+    @ParameterizedTest
+    @MethodSource("unsupportedOptions")
+    void unsupportedOptionIsRejected(List<String> options) {
+        Path marker = tmp.resolve("ran");
+        Run.Result run = Run.insideWith(options, "touch", marker.toString()).result();
+
+        assertUsageError(run);
+        assertOneLine(run);
+        assertTrue(run.stderr().contains("not supported yet"), run::toString);
+        assertTrue(run.stderr().contains(options.get(0)), run::toString);
+        assertFalse(Files.exists(marker), "the program must not run");
+    }
+
+    @Test
+    void unknownServiceIsNamed() {
+        Run.Result run = Run.insideWith(List.of("-p", "nosuchservice"), "true").result();
+
+        assertUsageError(run);
+        assertOneLine(run);
+        assertTrue(run.stderr().contains("nosuchservice"), run::toString);
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"viewfs,=bad", ",viewfs", ""})
+    void malformedServiceSpecIsNamed(String spec) {
+        Run.Result run = Run.insideWith(List.of("-p", spec), "true").result();
+
+        assertUsageError(run);
+        assertOneLine(run);
+        assertTrue(run.stderr().contains("\"" + (spec.equals("viewfs,=bad") ? "=bad" : spec) + "\""), run::toString);
+    }
+
+    @Test
+    void debugLogMentionsProgram() throws IOException {
+        Path log = tmp.resolve("debug.log");
+        Run.Result run = Run.insideWith(List.of("-o", log.toString(), "-p", "viewfs"),
+                "sh", "-c", "echo marker-7d3f; exit 3").result();
+
+        assertEquals(3, run.exitCode(), run::toString);
+        assertEquals("marker-7d3f\n", run.stdout(), run::toString);
+        assertEquals("", run.stderr(), "debug output must go to the file only");
+        String text = Files.readString(log);
+        assertTrue(text.contains("marker-7d3f"), () -> "the log must name the started program:\n" + text);
+        assertTrue(text.contains("viewfs"), () -> "the log must name the loaded service:\n" + text);
+    }
+
+    @Test
+    void unwritableDebugLogIsUsageError() throws IOException {
+        Path plainFile = Files.writeString(tmp.resolve("plain"), "");
+        Path log = plainFile.resolve("debug.log");
+        Path marker = tmp.resolve("ran");
+
+        Run.Result run = Run.insideWith(List.of("-o", log.toString()), "touch", marker.toString()).result();
+
+        assertUsageError(run);
+        assertOneLine(run);
+        assertTrue(run.stderr().contains(log.toString()), run::toString);
+        assertFalse(Files.exists(marker), "the program must not run without its debug log");
+    }
+
+    @Test
+    void programOptionsPassThrough() throws IOException {
+        Files.writeString(tmp.resolve("file"), "content\n");
+        Files.createDirectory(tmp.resolve("dir"));
+
+        for (List<String> command : List.of(
+                List.of("ls", "-l", tmp.toString()),
+                List.of("ls", "-la", "--", tmp.toString()),
+                List.of("printf", "%s\\n", "-p", "viewfs", "-v", "-h", "--", "-o"))) {
+            Run.Result nativeRun = Run.outside(command.toArray(String[]::new)).result();
+            Run.Result viewRun = Run.inside(command.toArray(String[]::new)).result();
+
+            assertEquals(nativeRun.toString(), viewRun.toString(), "kmview " + command);
+        }
+    }
+
+    @Test
+    void argumentsPassByteExact() {
+        String[] command = {"printf", "%s|\\n", "héllo wörld", "", " a  b ", "tab\there", "new\nline", "*", "$HOME"};
+        Run.Result nativeRun = Run.outside(command).result();
+        Run.Result viewRun = Run.inside(command).result();
+
+        assertEquals(nativeRun.toString(), viewRun.toString());
+    }
+
+    @Test
+    void invalidUtf8ArgumentsPassByteExact() {
+        // bash builds the bytes, so neither the JVM of the test nor kmview's locale can re-encode them.
+        String arguments = "printf '%s|\\n' $'\\xff\\xfe' $'caf\\xe9' 'h\u00e9llo' | od -An -tx1";
+        Run.Result nativeRun = Run.outside("bash", "-c", arguments).env("LC_ALL", "C").result();
+        Run.Result viewRun = Run.outside("bash", "-c", quote(Run.kmview()) + " " + arguments)
+                .env("LC_ALL", "C").result();
+
+        assertEquals(nativeRun.toString(), viewRun.toString());
+        assertTrue(nativeRun.stdout().contains("ff fe 7c"), nativeRun::toString);
+    }
+
+    @Test
+    void environmentPassesUnchangedButPath() {
+        List<String> environment = List.of("A=1", "B=x  y", "C=h\u00e9", "EMPTY=", "PATH=/usr/bin:/bin",
+                javaHome());
+        List<String> nativeCommand = new ArrayList<>(List.of("env", "-i"));
+        nativeCommand.addAll(environment);
+        nativeCommand.addAll(List.of("env", "-0"));
+        List<String> viewCommand = new ArrayList<>(nativeCommand);
+        viewCommand.add(viewCommand.size() - 2, Run.kmview());
+
+        Run.Result nativeRun = Run.outside(nativeCommand.toArray(String[]::new)).in(tmp).result();
+        Run.Result viewRun = Run.outside(viewCommand.toArray(String[]::new)).in(tmp).result();
+
+        List<String> expected = new ArrayList<>(Arrays.asList(nativeRun.stdout().split("\0")));
+        expected.replaceAll(entry -> entry.startsWith("PATH=") ? entry + ":" + Run.home().resolve("bin") : entry);
+        List<String> actual = new ArrayList<>(Arrays.asList(viewRun.stdout().split("\0")));
+        expected.sort(null);
+        actual.sort(null);
+        assertEquals(expected, actual, viewRun::toString);
+        assertEquals(0, viewRun.exitCode(), viewRun::toString);
+    }
+
+    /** Returns JAVA_HOME=the test's JDK, so bin/kmview finds java in an environment cleared by env -i. */
+    private static String javaHome() {
+        return "JAVA_HOME=" + System.getProperty("java.home");
+    }
+
+    @Test
+    void pathIsSetWhenUnset() {
+        Run.Result viewRun = Run.outside("env", "-i", "A=1", javaHome(), Run.kmview(), "/usr/bin/env").result();
+
+        assertTrue(viewRun.stdout().lines().anyMatch(line -> line.startsWith("PATH=")
+                && line.endsWith(":" + Run.home().resolve("bin"))), viewRun::toString);
+        assertTrue(viewRun.stdout().lines().anyMatch("A=1"::equals), viewRun::toString);
+    }
+
+    @Test
+    void inheritedFdReachesProgram() throws IOException {
+        Path file = Files.writeString(tmp.resolve("five"), "through descriptor 5\n");
+        Run.Result run = Run.outside("bash", "-c",
+                quote(Run.kmview()) + " sh -c 'cat <&5' 5<" + quote(file)).result();
+
+        assertEquals("through descriptor 5\n", run.stdout(), run::toString);
+        assertEquals(0, run.exitCode(), run::toString);
+    }
+
+    @Test
+    void openFdsMatchNative() throws IOException {
+        Path file = Files.writeString(tmp.resolve("five"), "five\n");
+        String redirections = " 5<" + quote(file) + " 7>>" + quote(tmp.resolve("seven"));
+        Run.Result nativeRun = Run.outside("bash", "-c", "ls /proc/self/fd" + redirections).result();
+        Run.Result viewRun = Run.outside("bash", "-c",
+                quote(Run.kmview()) + " ls /proc/self/fd" + redirections).result();
+
+        assertEquals(nativeRun.toString(), viewRun.toString(), "kmview's own descriptors must not reach the program");
+        assertEquals(List.of("0", "1", "2", "3", "5", "7"), nativeRun.stdout().lines().toList(), nativeRun::toString);
+    }
+
+    @Test
+    void jvmFdsDoNotLeak() {
+        Run.Result nativeRun = Run.outside("ls", "-l", "/proc/self/fd").result();
+        Run.Result viewRun = Run.inside("ls", "-l", "/proc/self/fd").result();
+
+        assertEquals(fdNumbers(nativeRun), fdNumbers(viewRun), viewRun::toString);
+    }
+
+    /** Returns the descriptor numbers from {@code ls -l /proc/self/fd}, whose targets name pipes that differ per run. */
+    private static List<String> fdNumbers(Run.Result run) {
+        return run.stdout().lines().filter(line -> line.contains(" -> "))
+                .map(line -> line.substring(0, line.indexOf(" -> ")).replaceAll(".* ", ""))
+                .toList();
+    }
+
+    @Test
+    void viewNameIsAccepted() {
+        Run.Result run = Run.insideWith(List.of("-V", "my-view"), "sh", "-c", "echo ran").result();
+
+        assertEquals("ran\n", run.stdout(), run::toString);
+        assertEquals(0, run.exitCode(), run::toString);
+    }
+
+    @Test
+    void exitStatusOfProgram() {
+        assertEquals(7, Run.inside("sh", "-c", "exit 7").result().exitCode());
+        assertEquals(128 + 15, Run.inside("sh", "-c", "kill -TERM $$").result().exitCode());
+    }
+
+    @Test
+    void missingProgramMatchesShellStatus() {
+        Run.Result run = Run.inside("no-such-program-5e1c").result();
+
+        assertEquals(127, run.exitCode(), run::toString);
+        assertTrue(run.stderr().contains("no-such-program-5e1c"), run::toString);
+        assertNoStackTrace(run);
+    }
+}
