@@ -93,6 +93,14 @@ public final class Main implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
+        if (output != null) {
+            try {
+                Files.newOutputStream(output).close();
+            } catch (IOException e) {
+                return usageError("cannot write the debug log " + output + ": " + e.getMessage()
+                        + "; give -o a file in a writable directory");
+            }
+        }
         Logging.configure(output);
         String unsupported = secure ? "-s/--secure" : rcFile != null ? "-f/--rc" : noNesting ? "-x/--nonesting" : null;
         if (unsupported != null) {
@@ -131,7 +139,11 @@ public final class Main implements Callable<Integer> {
         List<String> environment = new ArrayList<>();
         String bin = home.binDirectory().toString();
         boolean pathSeen = false;
+        boolean pwdUnset = Boolean.getBoolean("kmview.pwdUnset");
         for (String entry : ProcessInfo.rawEnvironment()) {
+            if (pwdUnset && entry.startsWith("PWD=")) {
+                continue;
+            }
             if (entry.startsWith("PATH=") && !pathSeen) {
                 pathSeen = true;
                 String value = entry.substring(5);

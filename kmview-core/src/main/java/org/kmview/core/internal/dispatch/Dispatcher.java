@@ -230,7 +230,7 @@ public final class Dispatcher implements SyscallHandler {
     }
 
     private void getcwd(SyscallStop stop) {
-        if (!mounts.hasHostRoots()) {
+        if (mounts.isEmpty()) {
             return;
         }
         int tid = stop.tracee().tid();
@@ -239,7 +239,10 @@ public final class Dispatcher implements SyscallHandler {
             return;
         }
         MountTable.ViewName view = mounts.toView(hostCwd);
-        if (view.viaMount()) {
+        if (mounts.map(view.viewPath()).hidden()) {
+            // As for a removed cwd: the directory has no path in the view.
+            stop.fail(Errno.ENOENT.number());
+        } else if (view.viaMount()) {
             answerWithString(stop, stop.argument(0), stop.argument(1), view.viewPath(), true);
         }
     }
@@ -337,8 +340,9 @@ public final class Dispatcher implements SyscallHandler {
         if (target == null) {
             return;
         }
-        if (target.error() == null && target.viewPath() != null) {
-            Optional<MountTable.Entry> removed = mounts.remove(target.viewPath());
+        String mountPoint = target.error() == null ? target.viewPath() : hiddenMountPoint(stop, pathArg);
+        if (mountPoint != null) {
+            Optional<MountTable.Entry> removed = mounts.remove(mountPoint);
             if (removed.isPresent()) {
                 unmount(removed.get());
                 LOG.debug("[{}] unmounted {}", stop.tracee().tid(), target.viewPath());
@@ -347,6 +351,31 @@ public final class Dispatcher implements SyscallHandler {
             }
         }
         apply(stop, pathArg, target);
+    }
+
+    /**
+     * Returns the view path of a umount target whose last component is itself hidden (the mount
+     * point of a hide), resolving only its parent; null if it is no such mount point.
+     */
+    private String hiddenMountPoint(SyscallStop stop, PathArg pathArg) {
+        String path = stop.readString(stop.argument(pathArg.index()));
+        if (path == null) {
+            return null;
+        }
+        String trimmed = path.replaceAll("/+$", "");
+        int slash = trimmed.lastIndexOf('/');
+        String name = trimmed.substring(slash + 1);
+        if (name.isEmpty() || name.equals(".") || name.equals("..")) {
+            return null;
+        }
+        String parentPath = slash < 0 ? "." : slash == 0 ? "/" : trimmed.substring(0, slash);
+        int tid = stop.tracee().tid();
+        PathResolver.Resolution parent = resolver.resolve(tid, tgid(tid), PathResolver.AT_FDCWD, parentPath, true);
+        if (parent.error() != null || parent.viewPath() == null) {
+            return null;
+        }
+        String candidate = MountTable.join(parent.viewPath(), name);
+        return mounts.map(candidate).hidden() ? candidate : null;
     }
 
     private static void unmount(MountTable.Entry entry) {

@@ -106,6 +106,16 @@ public final class MountTable {
         return new ViewName(join(best.mountPoint(), rest), true);
     }
 
+    /** Returns whether a mount point lies strictly below the view path {@code viewPath}. */
+    public boolean hasMountBelow(String viewPath) {
+        for (Entry entry : entries) {
+            if (!entry.mountPoint().equals(viewPath) && isWithin(entry.mountPoint(), viewPath)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     /** Returns the names of hidden mount points directly inside the view directory {@code viewDir}. */
     public List<String> hiddenNamesIn(String viewDir) {
         List<String> names = new ArrayList<>();

@@ -112,6 +112,9 @@ public final class PathResolver {
             result.error = Errno.EXDEV;
             return result;
         }
+        // The kernel's own walk of the unchanged argument runs alongside: while every view path
+        // maps to where the kernel would be, the argument needs no rewrite.
+        String kernel = "/";
         if (!absolute || scope == Scope.IN_ROOT) {
             String hostStart = libc.readlink(dirfd == AT_FDCWD ? "/proc/" + tid + "/cwd" : "/proc/" + tid + "/fd/" + dirfd);
             if (hostStart == null || !hostStart.startsWith("/")) {
@@ -119,12 +122,18 @@ public final class PathResolver {
                 result.hostPath = path;
                 return result;
             }
-            MountTable.ViewName start = mounts.toView(hostStart);
-            result.translated |= start.viaMount();
-            push(stack, start.viewPath());
+            String startView = mounts.toView(hostStart).viewPath();
+            if (mounts.map(startView).hidden()) {
+                // A directory that is hidden in the view is gone, as a removed cwd is.
+                result.error = Errno.ENOENT;
+                return result;
+            }
+            push(stack, startView);
+            kernel = hostStart;
         }
         result.startPath = toPath(stack);
         List<String> root = scope == Scope.NONE ? List.of() : List.copyOf(stack);
+        String kernelRoot = kernel;
 
         Deque<String> pending = new ArrayDeque<>();
         push(pending, path);
@@ -137,7 +146,7 @@ public final class PathResolver {
             }
             if (component.equals("..")) {
                 if (stack.size() <= root.size() && scope != Scope.NONE) {
-                    // IN_ROOT keeps ".." at its root; BENEATH refuses to climb out.
+                    // IN_ROOT keeps ".." at its root, as the kernel does; BENEATH refuses to climb out.
                     if (scope == Scope.BENEATH) {
                         result.error = Errno.EXDEV;
                         return result;
@@ -145,27 +154,34 @@ public final class PathResolver {
                     continue;
                 }
                 if (!stack.isEmpty()) {
-                    result.translated |= mounts.map(toPath(stack)).viaMount();
                     stack.remove(stack.size() - 1);
                 }
+                kernel = MountTable.parent(kernel);
                 continue;
             }
-            push(stack, procAlias(stack, component, tid, tgid));
+            String name = procAlias(stack, component, tid, tgid);
+            push(stack, name);
+            kernel = MountTable.join(kernel, name);
             if (last && !follow) {
                 result.lastIsMagicLink = isMagicLink(stack);
                 break;
             }
 
-            MountTable.Mapped mapped = mounts.map(toPath(stack));
+            String viewPath = toPath(stack);
+            MountTable.Mapped mapped = mounts.map(viewPath);
             if (mapped.hidden()) {
                 result.error = Errno.ENOENT;
                 return result;
             }
-            result.translated |= mapped.viaMount();
+            result.translated |= !mapped.hostPath().equals(kernel);
             int mode = libc.lstatMode(mapped.hostPath());
             if (mode < 0) {
+                if (!last && mounts.hasMountBelow(viewPath)) {
+                    // A mount point below a missing directory: the view goes on to it.
+                    continue;
+                }
                 // Missing or unreadable: the kernel reports it on the host path with the rest.
-                return finish(result, stack, pending, trailingSlash);
+                return finish(result, stack, pending, trailingSlash, kernel);
             }
             if ((mode & Libc.S_IFMT) == Libc.S_IFLNK) {
                 if (++links > MAX_SYMLINKS) {
@@ -174,28 +190,28 @@ public final class PathResolver {
                 }
                 String target = libc.readlink(mapped.hostPath());
                 if (target == null) {
-                    return finish(result, stack, pending, trailingSlash);
+                    return finish(result, stack, pending, trailingSlash, kernel);
                 }
                 if (isMagicLink(stack)) {
                     if (!target.startsWith("/") || target.endsWith(DELETED)) {
                         // pipe:[N], anon_inode:..., a deleted file: the kernel reaches the object
                         // through the link itself.
-                        return finish(result, stack, pending, trailingSlash);
+                        return finish(result, stack, pending, trailingSlash, kernel);
                     }
                     if (scope != Scope.NONE) {
                         // The kernel never follows a magic link in a scoped lookup.
                         result.error = Errno.EXDEV;
                         return result;
                     }
-                    MountTable.ViewName view = mounts.toView(target);
-                    result.translated |= view.viaMount();
                     result.followedMagicLink = true;
                     stack.clear();
-                    push(stack, view.viewPath());
+                    push(stack, mounts.toView(target).viewPath());
+                    kernel = target;
                     continue;
                 }
                 result.followedSymlink = true;
                 stack.remove(stack.size() - 1);
+                kernel = MountTable.parent(kernel);
                 if (target.startsWith("/")) {
                     if (scope == Scope.BENEATH) {
                         result.error = Errno.EXDEV;
@@ -203,6 +219,7 @@ public final class PathResolver {
                     }
                     stack.clear();
                     stack.addAll(root);
+                    kernel = kernelRoot;
                 }
                 List<String> targetComponents = new ArrayList<>();
                 push(targetComponents, target);
@@ -213,13 +230,14 @@ public final class PathResolver {
             }
             if (!last && (mode & Libc.S_IFMT) != Libc.S_IFDIR) {
                 // "file/x" or "file/..": the kernel fails with ENOTDIR on the host path.
-                return finish(result, stack, pending, trailingSlash);
+                return finish(result, stack, pending, trailingSlash, kernel);
             }
         }
-        return finish(result, stack, new ArrayDeque<>(), trailingSlash);
+        return finish(result, stack, new ArrayDeque<>(), trailingSlash, kernel);
     }
 
-    private Resolution finish(Resolution result, List<String> stack, Deque<String> unresolved, boolean trailingSlash) {
+    private Resolution finish(Resolution result, List<String> stack, Deque<String> unresolved, boolean trailingSlash,
+                              String kernel) {
         String resolved = toPath(stack);
         // Components the walk did not reach (below a missing one) complete the view path as text.
         List<String> lexical = new ArrayList<>(stack);
@@ -238,7 +256,7 @@ public final class PathResolver {
             result.error = Errno.ENOENT;
             return result;
         }
-        result.translated |= mapped.viaMount();
+        result.translated |= !mapped.hostPath().equals(kernel);
         StringBuilder host = new StringBuilder(mapped.hostPath());
         for (String component : unresolved) {
             if (host.length() > 1) {

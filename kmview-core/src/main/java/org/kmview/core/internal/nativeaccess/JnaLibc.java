@@ -28,8 +28,8 @@ public final class JnaLibc implements Libc {
     private final Memory statxBuffer = new Memory(STATX_SIZE);
     private final Memory linkBuffer = new Memory(PATH_MAX);
     private final Memory statusBuffer = new Memory(4);
-    /** Room for two pages of tracee memory: the longest path spans at most two. */
-    private final Memory transferBuffer = new Memory(2L * PAGE_SIZE + PATH_MAX);
+    /** Room for tracee memory in transit; it grows to the largest transfer asked for. */
+    private Memory transferBuffer = new Memory(2L * PAGE_SIZE);
     private final Memory localIov = new Memory(16);
     private final Memory remoteIov = new Memory(32);
 
@@ -68,6 +68,7 @@ public final class JnaLibc implements Libc {
     public int readMemory(int pid, long address, byte[] into, int length) {
         // One remote iovec per page: process_vm_readv stops at the first iovec it cannot read
         // whole, so a string that ends just before an unmapped page is still read.
+        ensureTransferCapacity(length);
         long firstPageEnd = (address | (PAGE_SIZE - 1)) + 1;
         long firstLength = Math.min(length, firstPageEnd - address);
         long secondLength = length - firstLength;
@@ -88,6 +89,7 @@ public final class JnaLibc implements Libc {
 
     @Override
     public int writeMemory(int pid, long address, byte[] from, int length) {
+        ensureTransferCapacity(length);
         transferBuffer.write(0, from, 0, length);
         localIov.setPointer(0, transferBuffer);
         localIov.setLong(8, length);
@@ -97,6 +99,12 @@ public final class JnaLibc implements Libc {
             return (int) LinuxNative.process_vm_writev(pid, localIov, 1, remoteIov, 1, 0);
         } catch (LastErrorException e) {
             return -e.getErrorCode();
+        }
+    }
+
+    private void ensureTransferCapacity(int length) {
+        if (transferBuffer.size() < length) {
+            transferBuffer = new Memory(Math.max(length, 2 * transferBuffer.size()));
         }
     }
 

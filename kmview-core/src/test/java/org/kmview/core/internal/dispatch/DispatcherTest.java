@@ -231,11 +231,22 @@ class DispatcherTest {
 
     @Test
     void dirfdRelativeRewritten() {
+        // dirfd 3 is /mnt: "move/file" enters the move mount, which the kernel would not.
         addMounts();
-        kernel.string(PATH, "file").seccompStop(PROGRAM, OPENAT, 7, PATH, 0).syscallExit(PROGRAM, 3);
+        kernel.string(PATH, "move/file").seccompStop(PROGRAM, OPENAT, 3, PATH, 0).syscallExit(PROGRAM, 3);
         run();
 
         assertEquals("/host/src/file\0", kernel.writes().get(0).text());
+    }
+
+    @Test
+    void dirfdInsideMountPasses() {
+        // dirfd 7 is the move's host root: the kernel reaches the same file without a rewrite.
+        addMounts();
+        kernel.string(PATH, "file").seccompStop(PROGRAM, OPENAT, 7, PATH, 0);
+        run();
+
+        verifyUntouched();
     }
 
     @Test
@@ -637,8 +648,8 @@ class DispatcherTest {
     @Test
     void openat2ClearsResolveFlags() {
         addMounts();
-        kernel.string(PATH, "file").memory(0x3000, openHow(0, RESOLVE_BENEATH))
-                .seccompStop(PROGRAM, OPENAT2, 7, PATH, 0x3000, 24).syscallExit(PROGRAM, 3);
+        kernel.string(PATH, "move/file").memory(0x3000, openHow(0, RESOLVE_BENEATH))
+                .seccompStop(PROGRAM, OPENAT2, 3, PATH, 0x3000, 24).syscallExit(PROGRAM, 3);
         run();
 
         List<ScriptedKernel.Write> writes = kernel.writes();

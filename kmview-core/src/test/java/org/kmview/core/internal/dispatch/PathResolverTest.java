@@ -127,7 +127,8 @@ class PathResolverTest {
 
         PathResolver.Resolution r = resolve("../file");
 
-        assertTrue(r.translated());
+        // The kernel's walk from the host cwd reaches the same file, so nothing is rewritten.
+        assertFalse(r.translated());
         assertEquals("/mnt/move/file", r.viewPath());
         assertEquals("/host/src/file", r.hostPath());
     }
@@ -170,9 +171,20 @@ class PathResolverTest {
     void dirfdRelative() {
         PathResolver.Resolution r = resolver.resolve(TID, TGID, 7, "file", true);
 
-        assertTrue(r.translated());
+        assertFalse(r.translated());
         assertEquals("/mnt/move/file", r.viewPath());
         assertEquals("/host/src/file", r.hostPath());
+    }
+
+    @Test
+    void dotDotFromMountPointTranslated() {
+        cwd("/host/src");
+
+        PathResolver.Resolution r = resolve("../usr/bin/tool");
+
+        // The kernel would climb to /host; the view climbs to /mnt.
+        assertTrue(r.translated());
+        assertEquals("/mnt/usr/bin/tool", r.viewPath());
     }
 
     @Test
@@ -339,7 +351,7 @@ class PathResolverTest {
 
         PathResolver.Resolution r = resolve("/proc/self/cwd");
 
-        assertTrue(r.translated());
+        assertFalse(r.translated());
         assertEquals("/mnt/move/dir", r.viewPath());
         assertEquals("/host/src/dir", r.hostPath());
     }
