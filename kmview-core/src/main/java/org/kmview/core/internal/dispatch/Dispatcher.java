@@ -37,6 +37,8 @@ public final class Dispatcher implements SyscallHandler {
     private static final int SUN_PATH_OFFSET = 2;
     private static final int SUN_PATH_MAX = 108;
     private static final int OPEN_HOW_SIZE = 24;
+    /** Longest argument list kmview rewrites for a script; longer ones run untranslated. */
+    private static final int MAX_ARGUMENTS = 1 << 16;
     private static final long RESOLVE_NO_XDEV = 0x01;
     private static final long RESOLVE_NO_MAGICLINKS = 0x02;
     private static final long RESOLVE_NO_SYMLINKS = 0x04;
@@ -74,6 +76,7 @@ public final class Dispatcher implements SyscallHandler {
         }
         switch (syscall.kind()) {
             case PATH -> translatePaths(stop, syscall);
+            case EXEC -> translateExec(stop, syscall);
             case OPENAT2 -> translateOpenat2(stop, syscall);
             case READLINK -> readlink(stop, syscall);
             case MOUNT -> mount(stop, syscall);
@@ -114,6 +117,87 @@ public final class Dispatcher implements SyscallHandler {
                 return;
             }
         }
+    }
+
+    /**
+     * Translates execve and execveat. A script whose path or #! interpreter the view changes is
+     * run as the kernel's binfmt_script would run it, but with both paths in view terms: the
+     * interpreter's host path is exec'd with the argument list {@code interpreter [arg] script
+     * args...}, where {@code script} is the path as the process gave it, so the interpreter opens
+     * it through the view.
+     */
+    private void translateExec(SyscallStop stop, Syscall syscall) {
+        if (mounts.isEmpty()) {
+            return;
+        }
+        PathArg pathArg = syscall.paths().get(0);
+        PathResolver.Resolution resolution = resolveArgument(stop, pathArg, pathArg.followsLast(stop.arguments()));
+        if (resolution == null || resolution.error() != null || resolution.viewPath() == null) {
+            if (resolution != null) {
+                apply(stop, pathArg, resolution);
+            }
+            return;
+        }
+        Script script = Script.read(resolution.hostPath());
+        if (script == null) {
+            apply(stop, pathArg, resolution);
+            return;
+        }
+        int tid = stop.tracee().tid();
+        PathResolver.Resolution interpreter = resolver.resolve(tid, tgid(tid), PathResolver.AT_FDCWD,
+                script.interpreter(), true);
+        if (!resolution.translated() && !interpreter.translated() && interpreter.error() == null) {
+            return;
+        }
+        if (interpreter.error() != null) {
+            stop.fail(interpreter.error().number());
+            return;
+        }
+
+        String given = stop.readString(stop.argument(pathArg.index()));
+        String scriptName = syscall == Syscall.EXECVEAT && !given.startsWith("/")
+                ? "/dev/fd/" + (int) stop.argument(pathArg.dirfd()) + "/" + given : given;
+        int argvIndex = pathArg.index() + 1;
+        List<Long> argv = readPointerArray(stop, stop.argument(argvIndex));
+        if (argv == null) {
+            apply(stop, pathArg, resolution);
+            return;
+        }
+        List<Long> newArgv = new java.util.ArrayList<>();
+        newArgv.add(stop.pushString(script.interpreter()));
+        if (script.argument() != null) {
+            newArgv.add(stop.pushString(script.argument()));
+        }
+        newArgv.add(stop.pushString(scriptName));
+        newArgv.addAll(argv.subList(Math.min(1, argv.size()), argv.size()));
+        ByteBuffer array = ByteBuffer.allocate(8 * (newArgv.size() + 1)).order(ByteOrder.nativeOrder());
+        newArgv.forEach(array::putLong);
+        long arrayAddress = stop.pushToStack(array.array());
+        long pathAddress = stop.pushString(interpreter.hostPath());
+        if (arrayAddress == 0 || pathAddress == 0 || newArgv.contains(0L)) {
+            stop.fail(Errno.EFAULT.number());
+            return;
+        }
+        stop.setArgument(pathArg.index(), pathAddress);
+        stop.setArgument(argvIndex, arrayAddress);
+        LOG.trace("[{}] script {} runs {}", tid, resolution.viewPath(), interpreter.hostPath());
+    }
+
+    /** Reads a NULL-terminated array of pointers, or returns null if it is unreadable or too long. */
+    private static List<Long> readPointerArray(SyscallStop stop, long address) {
+        List<Long> pointers = new java.util.ArrayList<>();
+        for (int i = 0; i < MAX_ARGUMENTS; i++) {
+            byte[] raw = stop.read(address + 8L * i, 8);
+            if (raw == null) {
+                return null;
+            }
+            long pointer = ByteBuffer.wrap(raw).order(ByteOrder.nativeOrder()).getLong();
+            if (pointer == 0) {
+                return pointers;
+            }
+            pointers.add(pointer);
+        }
+        return null;
     }
 
     /** Resolves one path argument; returns null when the kernel should see it unchanged. */
@@ -448,17 +532,21 @@ public final class Dispatcher implements SyscallHandler {
             return;
         }
         int tid = stop.tracee().tid();
-        String hostDir = libc.readlink("/proc/" + tid + "/fd/" + (int) stop.argument(0));
+        int fd = (int) stop.argument(0);
+        String hostDir = libc.readlink("/proc/" + tid + "/fd/" + fd);
         if (hostDir == null || !hostDir.startsWith("/")) {
             return;
         }
-        List<String> hidden = mounts.hiddenNamesIn(mounts.toView(hostDir).viewPath());
-        if (hidden.isEmpty()) {
+        String viewDir = mounts.toView(hostDir).viewPath();
+        List<String> hidden = mounts.hiddenNamesIn(viewDir);
+        List<DirectoryEntries.Entry> added = firstBatch(tid, fd) ? missingMountPoints(viewDir, hostDir) : List.of();
+        if (hidden.isEmpty() && added.isEmpty()) {
             return;
         }
         DirectoryEntries format = syscall == Syscall.GETDENTS64 ? DirectoryEntries.LINUX_DIRENT64
                 : DirectoryEntries.LINUX_DIRENT;
         long buffer = stop.argument(1);
+        long capacity = stop.argument(2);
         stop.atExit(exit -> {
             long count = exit.returnValue();
             if (count <= 0) {
@@ -469,19 +557,63 @@ public final class Dispatcher implements SyscallHandler {
                 return;
             }
             int kept = format.remove(data, (int) count, hidden);
-            if (kept == count) {
+            byte[] extra = format.encode(added, data, kept);
+            if (kept + extra.length > capacity) {
+                // NOTE: a mount point that does not exist on the host is listed only when the first
+                // batch has room for it; with a full first buffer it is missing from the listing.
+                extra = new byte[0];
+            }
+            if (kept == count && extra.length == 0) {
                 return;
             }
-            if (kept == 0) {
+            if (kept == 0 && extra.length == 0) {
                 // An empty batch would read as the end of the directory: read the next batch instead.
                 exit.restart();
                 return;
             }
-            byte[] compacted = new byte[kept];
-            System.arraycopy(data, 0, compacted, 0, kept);
-            exit.write(buffer, compacted);
-            exit.setReturnValue(kept);
+            byte[] result = new byte[kept + extra.length];
+            System.arraycopy(data, 0, result, 0, kept);
+            System.arraycopy(extra, 0, result, kept, extra.length);
+            exit.write(buffer, result);
+            exit.setReturnValue(result.length);
         });
+    }
+
+    /** Returns whether the directory fd is at its start, so its next batch is the first. */
+    private static boolean firstBatch(int tid, int fd) {
+        try {
+            for (String line : java.nio.file.Files.readAllLines(
+                    java.nio.file.Path.of("/proc/" + tid + "/fdinfo/" + fd), StandardCharsets.ISO_8859_1)) {
+                if (line.startsWith("pos:")) {
+                    return line.substring(4).trim().equals("0");
+                }
+            }
+        } catch (java.io.IOException e) {
+            LOG.debug("[{}] cannot read the position of fd {}: {}", tid, fd, e.getMessage());
+        }
+        return false;
+    }
+
+    /**
+     * Returns entries for the mount points directly in {@code viewDir} that the host directory
+     * lacks, so a mount on a path that does not exist shows in its parent's listing.
+     */
+    private List<DirectoryEntries.Entry> missingMountPoints(String viewDir, String hostDir) {
+        List<DirectoryEntries.Entry> entries = new java.util.ArrayList<>();
+        for (String name : mounts.mountPointNamesIn(viewDir)) {
+            if (libc.lstatMode(MountTable.join(hostDir, name)) >= 0) {
+                continue;
+            }
+            MountTable.Mapped mapped = mounts.map(MountTable.join(viewDir, name));
+            if (mapped.hidden()) {
+                continue;
+            }
+            int mode = libc.lstatMode(mapped.hostPath());
+            if (mode >= 0) {
+                entries.add(new DirectoryEntries.Entry(name, libc.lstatInode(mapped.hostPath()), mode));
+            }
+        }
+        return entries;
     }
 
     private void refuse(SyscallStop stop, Syscall syscall) {

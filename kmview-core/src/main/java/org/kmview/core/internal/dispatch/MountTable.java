@@ -116,6 +116,19 @@ public final class MountTable {
         return false;
     }
 
+    /** Returns the names of the mount points directly inside the view directory {@code viewDir}. */
+    public List<String> mountPointNamesIn(String viewDir) {
+        List<String> names = new ArrayList<>();
+        for (Entry entry : entries) {
+            String point = entry.mountPoint();
+            String name = point.substring(point.lastIndexOf('/') + 1);
+            if (!point.equals("/") && parent(point).equals(viewDir) && !names.contains(name)) {
+                names.add(name);
+            }
+        }
+        return names;
+    }
+
     /** Returns the names of hidden mount points directly inside the view directory {@code viewDir}. */
     public List<String> hiddenNamesIn(String viewDir) {
         List<String> names = new ArrayList<>();

@@ -20,6 +20,9 @@ public final class JnaLibc implements Libc {
     /** Offset of stx_mode in struct statx (linux/stat.h). */
     private static final int STATX_MODE_OFFSET = 28;
     private static final int STATX_SIZE = 256;
+    private static final int STATX_INO = 0x100;
+    /** Offset of stx_ino in struct statx. */
+    private static final int STATX_INO_OFFSET = 32;
     private static final int O_CLOEXEC = 02000000;
     private static final int PATH_MAX = 4096;
     private static final int PAGE_SIZE = 4096;
@@ -51,6 +54,16 @@ public final class JnaLibc implements Libc {
             return statxBuffer.getShort(STATX_MODE_OFFSET) & 0xffff;
         } catch (LastErrorException e) {
             return -e.getErrorCode();
+        }
+    }
+
+    @Override
+    public long lstatInode(String path) {
+        try {
+            LinuxNative.statx(AT_FDCWD, bytes(path), AT_SYMLINK_NOFOLLOW, STATX_INO, statxBuffer);
+            return statxBuffer.getLong(STATX_INO_OFFSET);
+        } catch (LastErrorException e) {
+            return 0;
         }
     }
 

@@ -28,6 +28,9 @@ public interface Libc {
     /** Returns the {@code st_mode} of {@code path} (statx, not following a final symlink), or a negative errno. */
     int lstatMode(String path);
 
+    /** Returns the inode number of {@code path} (statx, not following a final symlink), or 0 if unknown. */
+    long lstatInode(String path);
+
     /** Returns the target of the symbolic link {@code path}, or null if it cannot be read. */
     String readlink(String path);
 

@@ -56,8 +56,8 @@ public enum Syscall {
     UTIMENSAT(Kind.PATH, unlessFlag(1, 0, 3, Flags.AT_SYMLINK_NOFOLLOW)),
     MKNOD(Kind.PATH, noFollow(0, NO_DIRFD)),
     MKNODAT(Kind.PATH, noFollow(1, 0)),
-    EXECVE(Kind.PATH, follow(0, NO_DIRFD)),
-    EXECVEAT(Kind.PATH, unlessFlag(1, 0, 4, Flags.AT_SYMLINK_NOFOLLOW)),
+    EXECVE(Kind.EXEC, follow(0, NO_DIRFD)),
+    EXECVEAT(Kind.EXEC, unlessFlag(1, 0, 4, Flags.AT_SYMLINK_NOFOLLOW)),
     SETXATTR(Kind.PATH, follow(0, NO_DIRFD)),
     LSETXATTR(Kind.PATH, noFollow(0, NO_DIRFD)),
     GETXATTR(Kind.PATH, follow(0, NO_DIRFD)),
@@ -102,6 +102,8 @@ public enum Syscall {
         NONE,
         /** Path arguments translated through the mount table. */
         PATH,
+        /** execve and execveat: a path, and a #! interpreter the kernel would open itself. */
+        EXEC,
         /** openat2: a path plus RESOLVE_* flags in a struct. */
         OPENAT2,
         /** readlink: a path, and a result to translate for /proc magic links. */

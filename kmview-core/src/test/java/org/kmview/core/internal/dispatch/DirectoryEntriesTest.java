@@ -182,4 +182,17 @@ class DirectoryEntriesTest {
         assertEquals(longer.length, remaining);
         assertArrayEquals(longer, Arrays.copyOf(batch, remaining));
     }
+
+    @Test
+    void encodeAppendsReadableRecord() {
+        java.util.List<DirectoryEntries.Entry> added = java.util.List.of(new DirectoryEntries.Entry("new", 42, 0040755));
+        byte[] encoded = DirectoryEntries.LINUX_DIRENT64.encode(added, new byte[0], 0);
+
+        assertEquals(24, encoded.length);
+        assertEquals(42, encoded[0]);
+        assertEquals(24, encoded[16]);
+        assertEquals(4, encoded[18]);
+        assertEquals("new", new String(encoded, 19, 3, java.nio.charset.StandardCharsets.ISO_8859_1));
+        assertEquals(0, encoded[22]);
+    }
 }

@@ -159,7 +159,7 @@ class SyscallTableTest {
 
     @Test
     void pathKindsHavePaths() {
-        Set<Syscall.Kind> withPaths = Set.of(Syscall.Kind.PATH, Syscall.Kind.OPENAT2, Syscall.Kind.READLINK,
+        Set<Syscall.Kind> withPaths = Set.of(Syscall.Kind.PATH, Syscall.Kind.EXEC, Syscall.Kind.OPENAT2, Syscall.Kind.READLINK,
                 Syscall.Kind.MOUNT, Syscall.Kind.UMOUNT);
         List<String> wrong = new ArrayList<>();
         for (Syscall syscall : Syscall.values()) {
