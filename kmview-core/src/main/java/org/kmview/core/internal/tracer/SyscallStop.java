@@ -16,6 +16,7 @@ import org.kmview.core.internal.syscall.Arch;
 public final class SyscallStop {
 
     static final int PATH_MAX = 4096;
+    private static final int SHORT_STRING = 256;
 
     private final Ptrace ptrace;
     private final Libc libc;
@@ -90,7 +91,13 @@ public final class SyscallStop {
         if (address == 0) {
             return null;
         }
-        int count = libc.readMemory(tracee.tid(), address, stringBuffer, PATH_MAX);
+        // Most paths are short: a small read first spares copying a whole PATH_MAX each time.
+        String value = readString(address, SHORT_STRING);
+        return value != null ? value : readString(address, PATH_MAX);
+    }
+
+    private String readString(long address, int length) {
+        int count = libc.readMemory(tracee.tid(), address, stringBuffer, length);
         for (int i = 0; i < count; i++) {
             if (stringBuffer[i] == 0) {
                 return new String(stringBuffer, 0, i, StandardCharsets.ISO_8859_1);
@@ -186,12 +193,12 @@ public final class SyscallStop {
     /** Runs at the exit stop: the exit action, then the restore of edited arguments. */
     void finishAtExit(Tracee current, boolean execed) {
         this.tracee = current;
-        ptrace.syscallInfo(current.tid(), info);
         if (execed) {
             // The registers now belong to the new program.
             return;
         }
         if (exitAction != null) {
+            ptrace.syscallInfo(current.tid(), info);
             exitAction.accept(this);
         }
         restoreArguments(current);

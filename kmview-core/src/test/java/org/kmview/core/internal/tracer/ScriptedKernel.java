@@ -62,8 +62,13 @@ public final class ScriptedKernel {
     public final Ptrace ptrace = mock(Ptrace.class);
     public final Libc libc = mock(Libc.class);
 
-    private final Deque<int[]> waits = new ArrayDeque<>();
-    private final Deque<Consumer<SyscallInfo>> stops = new ArrayDeque<>();
+    /** A scripted wait status, with the syscall info the tracer may read at that stop. */
+    private record Wait(int tid, int status, Consumer<SyscallInfo> info) {
+    }
+
+    private final Deque<Wait> waits = new ArrayDeque<>();
+    /** The syscall info of each thread's current stop, as the kernel keeps it until the next resume. */
+    private final java.util.Map<Integer, Consumer<SyscallInfo>> currentInfo = new java.util.HashMap<>();
     private final TreeMap<Long, byte[]> memory = new TreeMap<>();
     private final List<Write> writes = new ArrayList<>();
 
@@ -72,15 +77,20 @@ public final class ScriptedKernel {
         when(libc.pipe()).thenReturn(new int[] {20, 21});
         when(libc.spawn(anyString(), anyList(), anyList(), anyInt())).thenReturn(PROGRAM);
         when(libc.waitpid(anyInt(), anyInt(), any(int[].class))).thenAnswer(call -> {
-            int[] next = waits.pollFirst();
+            Wait next = waits.pollFirst();
             if (next == null) {
                 return -ECHILD;
             }
-            call.<int[]>getArgument(2)[0] = next[1];
-            return next[0];
+            if (next.info() != null) {
+                currentInfo.put(next.tid(), next.info());
+            } else {
+                currentInfo.remove(next.tid());
+            }
+            call.<int[]>getArgument(2)[0] = next.status();
+            return next.tid();
         });
         doAnswer(call -> {
-            Consumer<SyscallInfo> fill = stops.pollFirst();
+            Consumer<SyscallInfo> fill = currentInfo.get(call.<Integer>getArgument(0));
             if (fill == null) {
                 throw new AssertionError("PTRACE_GET_SYSCALL_INFO on " + call.getArgument(0) + " with no stop scripted");
             }
@@ -134,14 +144,18 @@ public final class ScriptedKernel {
 
     /** Queues a wait status for {@code tid}. */
     public ScriptedKernel waitStatus(int tid, int status) {
-        waits.addLast(new int[] {tid, status});
+        waits.addLast(new Wait(tid, status, null));
+        return this;
+    }
+
+    private ScriptedKernel syscallStop(int tid, int status, Consumer<SyscallInfo> info) {
+        waits.addLast(new Wait(tid, status, info));
         return this;
     }
 
     /** Queues a seccomp stop of {@code tid} for syscall {@code nr} of the native ABI. */
     public ScriptedKernel seccompStop(int tid, long nr, long... arguments) {
-        waitStatus(tid, eventStop(Ptrace.PTRACE_EVENT_SECCOMP));
-        stops.addLast(info -> {
+        return syscallStop(tid, eventStop(Ptrace.PTRACE_EVENT_SECCOMP), info -> {
             info.op = SyscallInfo.OP_SECCOMP;
             info.arch = X86_64.AUDIT_ARCH_X86_64;
             info.instructionPointer = INSTRUCTION_POINTER;
@@ -150,7 +164,6 @@ public final class ScriptedKernel {
             Arrays.fill(info.args, 0);
             System.arraycopy(arguments, 0, info.args, 0, arguments.length);
         });
-        return this;
     }
 
     /**
@@ -158,15 +171,13 @@ public final class ScriptedKernel {
      * exit variant of struct ptrace_syscall_info, it leaves nr and the arguments as they were.
      */
     public ScriptedKernel syscallExit(int tid, long returnValue) {
-        waitStatus(tid, syscallExitStop());
-        stops.addLast(info -> {
+        return syscallStop(tid, syscallExitStop(), info -> {
             info.op = SyscallInfo.OP_EXIT;
             info.instructionPointer = INSTRUCTION_POINTER;
             info.stackPointer = STACK_POINTER;
             info.returnValue = returnValue;
             info.isError = returnValue < 0 && returnValue > -4096;
         });
-        return this;
     }
 
     /** Places {@code data} in tracee memory at {@code address}. */
@@ -186,9 +197,9 @@ public final class ScriptedKernel {
         return List.copyOf(writes);
     }
 
-    /** Returns the number of syscall stops scripted but not read yet. */
+    /** Returns the number of scripted syscall stops that the tracer never waited for. */
     public int unreadStops() {
-        return stops.size();
+        return (int) waits.stream().filter(wait -> wait.info() != null).count();
     }
 
     /** Runs a tracer with {@code handler} over the script and returns the exit status it reports. */
