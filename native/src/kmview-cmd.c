@@ -15,7 +15,10 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/syscall.h>
 #include <unistd.h>
+
+#include "kmview_abi.h"
 
 #define EXIT_CALL_FAILED 1
 #define EXIT_USAGE 2
@@ -115,6 +118,15 @@ static int run_viewmount(const struct command *cmd, int argc, char **argv)
         else
             fprintf(stderr, "viewmount: mount %s on %s (no type) failed: %s\n",
                     source, target, strerror(err));
+        if (err == ENODEV && type != NULL) {
+            /* The kernel does not know the type either: say where a service type comes from. */
+            if (syscall(KMVIEW_SYS_PING) > 0)
+                fprintf(stderr, "viewmount: no service of this view serves type %s; start kmview with "
+                        "-p SERVICE (-p viewfs for type viewfs)\n", type);
+            else
+                fprintf(stderr, "viewmount: not inside kmview, so only the kernel's types exist; "
+                        "run it in a view started with kmview -p SERVICE\n");
+        }
         return EXIT_CALL_FAILED;
     }
     return 0;
@@ -184,6 +196,11 @@ int main(int argc, char **argv)
         char problem[256];
         snprintf(problem, sizeof problem, "unknown command '%s'", name);
         return list_commands(problem);
+    }
+    /* --help is spelled out as in most commands; getopt() knows only -h. */
+    if (argc == 2 && strcmp(argv[1], "--help") == 0) {
+        printf("usage: %s %s\n%s", cmd->name, cmd->synopsis, cmd->help);
+        return 0;
     }
     return cmd->run(cmd, argc, argv);
 }

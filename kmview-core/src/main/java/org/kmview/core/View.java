@@ -44,6 +44,15 @@ public final class View {
     }
 
     /**
+     * Returns the pid of the kmview whose view this process runs in, or 0 outside any view. A
+     * process of a view cannot start a view of its own, since its children are already traced.
+     */
+    public static int enclosingView() {
+        long pid = new JnaLibc().syscall(ManagementCall.PING);
+        return pid > 0 ? (int) pid : 0;
+    }
+
+    /**
      * Loads and starts the configured services.
      *
      * @throws ServiceLoadException if a service cannot be found, loaded or started; services

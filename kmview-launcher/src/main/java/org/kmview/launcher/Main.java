@@ -116,6 +116,13 @@ public final class Main implements Callable<Integer> {
             }
         }
 
+        int enclosing = View.enclosingView();
+        if (enclosing > 0) {
+            System.err.println("kmview: already inside the view of kmview " + enclosing
+                    + ", and a view cannot start another; add services with -p when starting the outer kmview");
+            return 1;
+        }
+
         ViewConfig config = new ViewConfig(ProcessInfo.rawArguments(program), environment(), home.inheritedFds(),
                 home.execStub(), services, home.servicesDirectory(), home.modulePath(), viewName);
         View view;
@@ -126,7 +133,13 @@ public final class Main implements Callable<Integer> {
             return usageError(e.getMessage());
         }
         Signals.install(view);
-        return view.run();
+        try {
+            return view.run();
+        } catch (RuntimeException e) {
+            Logging.debugFailure("the view failed", e);
+            System.err.println("kmview: " + e.getMessage());
+            return 1;
+        }
     }
 
     private static int usageError(String message) {

@@ -1,5 +1,6 @@
 package org.kmview.viewfs;
 
+import org.kmview.spi.Errno;
 import org.kmview.spi.Options;
 import org.kmview.spi.ServiceContext;
 import org.kmview.spi.ServiceException;
@@ -22,6 +23,10 @@ public final class ViewFsService implements ViewService {
 
     @Override
     public void start(ServiceContext context, Options options) throws ServiceException {
+        if (!options.names().isEmpty()) {
+            throw new ServiceException(Errno.EINVAL, "viewfs takes no service options, got \"" + options
+                    + "\"; give mount options to viewmount -o instead");
+        }
         context.registerFileSystem(new ViewFsType());
     }
 }

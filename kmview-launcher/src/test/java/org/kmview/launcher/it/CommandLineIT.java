@@ -294,4 +294,34 @@ class CommandLineIT {
         assertTrue(run.stderr().contains("no-such-program-5e1c"), run::toString);
         assertNoStackTrace(run);
     }
+
+    @Test
+    void kmviewInsideViewIsRefused() {
+        Run.Result run = Run.inside("sh", "-c", Run.kmview() + " true; echo inner=$?").result();
+
+        assertEquals(0, run.exitCode(), run::toString);
+        assertEquals("inner=1\n", run.stdout(), run::toString);
+        assertOneLine(run);
+        assertTrue(run.stderr().contains("already inside the view of kmview"), run::toString);
+        assertNoStackTrace(run);
+    }
+
+    @Test
+    void viewFsServiceOptionsRejected() {
+        Run.Result run = Run.insideWith(List.of("-p", "viewfs,bogus=1"), "true").result();
+
+        assertUsageError(run);
+        assertOneLine(run);
+        assertTrue(run.stderr().contains("bogus=1"), run::toString);
+    }
+
+    @Test
+    void mountFailureReasonOnStderr() {
+        Run.Result run = Run.insideWith(List.of("-p", "viewfs"), "viewmount", "-t", "viewfs", "-o", "mvoe",
+                tmp.toString(), tmp.resolve("target").toString()).result();
+
+        assertEquals(1, run.exitCode(), run::toString);
+        assertTrue(run.stderr().contains("failed: Invalid argument"), run::toString);
+        assertTrue(run.stderr().contains("unknown viewfs option \"mvoe\""), run::toString);
+    }
 }

@@ -403,4 +403,16 @@ class ViewFsHideIT {
         assertTrue(Files.exists(hid.resolve("x")), "hiding must not remove the file on the host");
         assertFalse(run.stdout().contains("secret"), run::toString);
     }
+
+    @Test
+    void hideUnderTargetKeepsSourceCwd() {
+        // The source stays reachable by its own path, so a cwd there has that path.
+        Path source = tmp.resolve("real-src");
+        Path target = tmp.resolve("bound");
+        mkdirs(source.resolve("sub"));
+        Run.Result run = inView(tmp, List.of(move(source, target), hide(target.resolve("sub"))),
+                "cd " + quote(source.resolve("sub")) + " && " + probe("getcwd") + "\n");
+
+        assertEquals(source.resolve("sub") + "\n", run.stdout(), run::toString);
+    }
 }

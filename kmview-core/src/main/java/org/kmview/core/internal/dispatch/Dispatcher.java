@@ -373,6 +373,11 @@ public final class Dispatcher implements SyscallHandler {
             stop.fail(Errno.EFAULT.number());
             return;
         }
+        if (!parentExists(target.viewPath())) {
+            // As for the kernel, a mount point may be missing but its directory may not.
+            stop.fail(Errno.ENOENT.number());
+            return;
+        }
         Optional<String> hostSource = hostSource(stop, source);
         String data = stop.argument(4) == 0 ? "" : stop.readString(stop.argument(4));
         Options options;
@@ -392,14 +397,23 @@ public final class Dispatcher implements SyscallHandler {
                     target.viewPath(), type, options);
             stop.skip(0);
         } catch (ServiceException e) {
-            LOG.debug("[{}] mount -t {} {} {} failed: {}", stop.tracee().tid(), type, source, target.viewPath(),
-                    e.getMessage());
+            // The process sees only the errno, so the reason goes to kmview's stderr.
+            LOG.warn("mount -t {} {} on {} failed: {}", type, source, target.viewPath(), e.getMessage());
             stop.fail(e.errno().number());
         } catch (RuntimeException e) {
             LOG.error("[{}] service {} failed to mount {} on {}", stop.tracee().tid(), registration.service(),
                     source, target.viewPath(), e);
             stop.fail(Errno.EIO.number());
         }
+    }
+
+    /** Returns whether the parent of the view path {@code viewPath} is a directory in the view. */
+    private boolean parentExists(String viewPath) {
+        if (viewPath.equals("/")) {
+            return true;
+        }
+        MountTable.Mapped parent = mounts.map(MountTable.parent(viewPath));
+        return !parent.hidden() && (libc.lstatMode(parent.hostPath()) & Libc.S_IFMT) == Libc.S_IFDIR;
     }
 
     /** Returns the host path of a mount source that names an existing file in the view. */

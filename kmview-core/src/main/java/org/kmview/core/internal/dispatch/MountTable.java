@@ -88,22 +88,25 @@ public final class MountTable {
      */
     public ViewName toView(String hostPath) {
         Entry best = null;
-        String bestRoot = null;
+        String bestView = null;
+        int bestRootLength = -1;
         for (Entry entry : entries) {
             Optional<String> root = entry.mount().hostRoot();
             if (root.isEmpty() || !isWithin(hostPath, root.get()) || isWithin(entry.mountPoint(), root.get())) {
                 continue;
             }
-            if (best == null || root.get().length() >= bestRoot.length()) {
+            String candidate = join(entry.mountPoint(), relative(root.get(), hostPath));
+            // Only a view path that leads back to this host path names it (a later hide or mount may cover it).
+            if (root.get().length() >= bestRootLength && hostPath.equals(map(candidate).hostPath())) {
                 best = entry;
-                bestRoot = root.get();
+                bestView = candidate;
+                bestRootLength = root.get().length();
             }
         }
         if (best == null) {
             return new ViewName(hostPath, false);
         }
-        String rest = relative(bestRoot, hostPath);
-        return new ViewName(join(best.mountPoint(), rest), true);
+        return new ViewName(bestView, true);
     }
 
     /** Returns whether a mount point lies strictly below the view path {@code viewPath}. */

@@ -196,6 +196,15 @@ public final class JnaLibc implements Libc {
     }
 
     @Override
+    public long syscall(long number) {
+        try {
+            return LinuxNative.syscall(number);
+        } catch (LastErrorException e) {
+            return -e.getErrorCode();
+        }
+    }
+
+    @Override
     public int getpgid(int pid) {
         try {
             return LinuxNative.getpgid(pid);

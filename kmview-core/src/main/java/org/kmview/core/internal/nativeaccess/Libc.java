@@ -60,6 +60,9 @@ public interface Libc {
     /** Sends {@code signal} to {@code pid}; returns 0 or a negative errno. */
     int kill(int pid, int signal);
 
+    /** Makes the argument-less syscall {@code number}; returns its result or a negative errno. */
+    long syscall(long number);
+
     /** Returns the pid of kmview's own process. */
     int getpid();
 

@@ -41,6 +41,8 @@ final class LinuxNative {
 
     static native int getpid();
 
+    static native long syscall(long number) throws LastErrorException;
+
     static native int getpgid(int pid) throws LastErrorException;
 
     static native int posix_spawn(Pointer pid, byte[] path, Pointer fileActions, Pointer attributes,
