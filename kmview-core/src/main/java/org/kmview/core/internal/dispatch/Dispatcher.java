@@ -37,7 +37,7 @@ public final class Dispatcher implements SyscallHandler {
     private static final int SUN_PATH_OFFSET = 2;
     private static final int SUN_PATH_MAX = 108;
     private static final int OPEN_HOW_SIZE = 24;
-    /** Longest argument list kmview rewrites for a script; longer ones run untranslated. */
+    /** Maximum length of an argument list kmview rewrites for a script; longer ones run untranslated. */
     private static final int MAX_ARGUMENTS = 1 << 16;
     private static final long RESOLVE_NO_XDEV = 0x01;
     private static final long RESOLVE_NO_MAGICLINKS = 0x02;
@@ -217,7 +217,7 @@ public final class Dispatcher implements SyscallHandler {
         return resolver.resolve(tid, tgid(tid), dirfd, path, followLast, scope);
     }
 
-    /** Rewrites one argument as {@code resolution} says; returns false if the call was failed instead. */
+    /** Rewrites one argument to the host path of {@code resolution}; returns false if the call failed instead. */
     private boolean apply(SyscallStop stop, PathArg pathArg, PathResolver.Resolution resolution) {
         if (resolution.error() != null) {
             stop.fail(resolution.error().number());
@@ -452,8 +452,8 @@ public final class Dispatcher implements SyscallHandler {
     }
 
     /**
-     * Returns the view path of a umount target whose last component is itself hidden (the mount
-     * point of a hide), resolving only its parent; null if it is no such mount point.
+     * Returns the view path of a umount target whose last component is the mount point of a hide.
+     * Only its parent is resolved, because the name itself is hidden. Returns null for other paths.
      */
     private String hiddenMountPoint(SyscallStop stop, PathArg pathArg) {
         String path = stop.readString(stop.argument(pathArg.index()));
@@ -466,7 +466,14 @@ public final class Dispatcher implements SyscallHandler {
         if (name.isEmpty() || name.equals(".") || name.equals("..")) {
             return null;
         }
-        String parentPath = slash < 0 ? "." : slash == 0 ? "/" : trimmed.substring(0, slash);
+        String parentPath;
+        if (slash < 0) {
+            parentPath = ".";
+        } else if (slash == 0) {
+            parentPath = "/";
+        } else {
+            parentPath = trimmed.substring(0, slash);
+        }
         int tid = stop.tracee().tid();
         PathResolver.Resolution parent = resolver.resolve(tid, tgid(tid), PathResolver.AT_FDCWD, parentPath, true);
         if (parent.error() != null || parent.viewPath() == null) {
@@ -573,8 +580,8 @@ public final class Dispatcher implements SyscallHandler {
             int kept = format.remove(data, (int) count, hidden);
             byte[] extra = format.encode(added, data, kept);
             if (kept + extra.length > capacity) {
-                // NOTE: a mount point that does not exist on the host is listed only when the first
-                // batch has room for it; with a full first buffer it is missing from the listing.
+                // NOTE: a mount point missing on the host is listed only if the first batch has room for
+                // it, so a full first buffer leaves it out of the listing.
                 extra = new byte[0];
             }
             if (kept == count && extra.length == 0) {

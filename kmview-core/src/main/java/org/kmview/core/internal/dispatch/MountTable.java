@@ -19,7 +19,7 @@ public final class MountTable {
     public record Entry(String mountPoint, String type, String source, String service, VirtualMount mount) {
     }
 
-    /** What a view path maps to: the host path or null if hidden, and whether a mount decided it. */
+    /** The mapping of a view path: the host path (null if hidden), and whether a mount decided it. */
     public record Mapped(String hostPath, boolean viaMount) {
         /** Returns whether the path is hidden. */
         public boolean hidden() {

@@ -82,7 +82,7 @@ public final class PathResolver {
         return resolve(tid, tgid, dirfd, path, followLast, Scope.NONE);
     }
 
-    /** How far a resolution may leave its start directory, as openat2's RESOLVE_* flags say. */
+    /** The limit on leaving the start directory, as openat2's RESOLVE_* flags set it. */
     public enum Scope {
         /** Anywhere. */
         NONE,
@@ -94,7 +94,7 @@ public final class PathResolver {
 
     /**
      * Resolves {@code path} as {@link #resolve(int, int, int, String, boolean)} does, confined to
-     * the start directory as {@code scope} says.
+     * the start directory as {@code scope} requires.
      */
     public Resolution resolve(int tid, int tgid, int dirfd, String path, boolean followLast, Scope scope) {
         Resolution result = new Resolution();

@@ -13,7 +13,7 @@ public final class SyscallInfo {
     /** {@code PTRACE_SYSCALL_INFO_SECCOMP}. */
     public static final int OP_SECCOMP = 3;
 
-    /** Which stop the tracee is in: one of the {@code OP_} values. */
+    /** The kind of stop the tracee is in: one of the {@code OP_} values. */
     public int op;
     /** The AUDIT_ARCH_ value of the syscall's ABI. */
     public int arch;

@@ -4,8 +4,8 @@ import java.util.Map;
 import java.util.OptionalInt;
 
 /**
- * What kmview needs to know of one CPU architecture: its syscall numbers and where the
- * registers it rewrites live in the ptrace user area.
+ * The facts kmview needs about one CPU architecture: its syscall numbers and the offsets of
+ * the registers it rewrites in the ptrace user area.
  */
 public interface Arch {
 

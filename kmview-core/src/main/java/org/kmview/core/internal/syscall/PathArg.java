@@ -1,18 +1,18 @@
 package org.kmview.core.internal.syscall;
 
 /**
- * A path argument of a syscall: where it is, which argument holds its directory fd, and when the
+ * A path argument of a syscall: where it is, which argument contains its directory fd, and when the
  * last component is followed if it is a symbolic link.
  *
- * @param index the argument that holds the path pointer
- * @param dirfd the argument that holds the directory fd, or -1 when the path is relative to the cwd
+ * @param index the argument that contains the path pointer
+ * @param dirfd the argument that contains the directory fd, or -1 when the path is relative to the cwd
  * @param follow when a final symbolic link is followed
- * @param flagsIndex the argument that holds the flags {@code follow} looks at, or -1
+ * @param flagsIndex the argument that contains the flags {@code follow} looks at, or -1
  * @param flagMask the flag bits {@code follow} looks at
  */
 public record PathArg(int index, int dirfd, Follow follow, int flagsIndex, long flagMask) {
 
-    /** How a syscall treats a symbolic link in the last component of its path. */
+    /** The treatment of a symbolic link in the last component of a syscall's path. */
     public enum Follow {
         /** Always follows it (stat, chdir, execve). */
         ALWAYS,

@@ -114,7 +114,7 @@ public enum Syscall {
         UMOUNT,
         /** AF_UNIX socket addresses. */
         SOCKADDR,
-        /** getcwd: the answer is a view path. */
+        /** getcwd: the result is a view path. */
         GETCWD,
         /** Directory listings: hidden names removed. */
         DIRENTS,

@@ -94,7 +94,7 @@ public final class SeccompFilter {
         return build().size();
     }
 
-    /** Each instruction is {code, jt, jf, k}. */
+    /** Builds the program; each instruction is {code, jt, jf, k}. */
     private List<long[]> build() {
         List<long[]> program = new ArrayList<>();
 
@@ -139,7 +139,7 @@ public final class SeccompFilter {
 
     /**
      * Emits a decision tree over {@code intervals[from, to)}. Each inner node is a JGE on the
-     * first number of the right half; conditional jumps only ever skip one instruction (the JA
+     * first number of the right half. Its conditional jump skips at most one instruction (the JA
      * to the right half), so trees of any size fit BPF's 8-bit jump offsets.
      */
     private static void emitTree(List<long[]> program, List<long[]> intervals, int from, int to) {

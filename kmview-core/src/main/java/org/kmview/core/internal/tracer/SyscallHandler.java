@@ -1,14 +1,14 @@
 package org.kmview.core.internal.tracer;
 
 /**
- * What serves trapped syscalls. The tracer calls it on the tracer thread only.
+ * The server of trapped syscalls. The tracer calls it on the tracer thread only.
  */
 public interface SyscallHandler {
 
     /**
      * Serves a syscall at its seccomp stop. The handler inspects the call and, through
      * {@code stop}, lets it run as it is (the default), skips it with a result, rewrites its
-     * arguments, or asks to see its exit. Handlers return normally; a failure of a service is
+     * arguments, or requests its exit stop. Handlers return normally; a failure of a service is
      * turned into a result by the handler.
      */
     void onEntry(SyscallStop stop);

@@ -85,7 +85,7 @@ public final class SyscallStop {
     /**
      * Reads a NUL-terminated string of at most PATH_MAX bytes from the tracee, as a byte string.
      *
-     * @return the string, or null if the memory is unreadable or holds no NUL in PATH_MAX bytes
+     * @return the string, or null if the memory is unreadable or contains no NUL in PATH_MAX bytes
      */
     public String readString(long address) {
         if (address == 0) {
@@ -137,7 +137,7 @@ public final class SyscallStop {
         return pushToStack(terminated);
     }
 
-    /** Replaces argument {@code index} for the kernel; the process sees the old value after the call. */
+    /** Replaces argument {@code index} for the kernel. The process gets the old value back after the call. */
     public void setArgument(int index, long value) {
         if ((editedArguments & (1 << index)) == 0) {
             savedArguments[index] = info.args[index];
@@ -168,8 +168,8 @@ public final class SyscallStop {
     }
 
     /**
-     * At the exit stop: makes the thread run the same syscall again with the same arguments, by
-     * stepping back over the syscall instruction; it stops at its seccomp stop once more.
+     * At the exit stop: makes the thread run the same syscall again with the same arguments. The
+     * instruction pointer steps back over the syscall instruction, so the seccomp stop comes again.
      */
     public void restart() {
         ptrace.pokeUser(tracee.tid(), arch.instructionPointerOffset(),

@@ -119,7 +119,7 @@ public final class Tracer {
 
     private void loop() {
         int[] status = new int[1];
-        // The kernel knows when no tracee is left: waitpid then fails with ECHILD.
+        // When no tracee is left, waitpid fails with ECHILD.
         while (true) {
             int tid = libc.waitpid(-1, Libc.__WALL | Libc.__WNOTHREAD, status);
             if (tid == -EINTR) {
@@ -202,8 +202,8 @@ public final class Tracer {
             // Group-stop: stay stopped, as outside, until SIGCONT arrives.
             ptrace.listen(tracee.tid());
             if (signal != SIGSTOP && tracee.tid() == programPid && libc.getpgid(programPid) == libc.getpgid(0)) {
-                // The terminal stopped the job kmview belongs to (Ctrl-Z): kmview stops too, so the
-                // shell sees its job stopped; its SIGCONT then reaches kmview and the program alike.
+                // The terminal stopped the job kmview belongs to (Ctrl-Z). kmview stops too, so the
+                // shell reports its job stopped, and the shell's SIGCONT reaches kmview and the program alike.
                 LOG.debug("[{}] stopped by signal {}; stopping kmview", programPid, signal);
                 libc.kill(libc.getpid(), SIGSTOP);
             }
