@@ -1,7 +1,7 @@
 /*
  * kmview-cmd: the in-view commands, one multi-call binary.
  *
- * The distribution links each command name (viewmount, viewumount) to this binary,
+ * The distribution links each command name (viewmount, viewumount, viewname, vuname) to this binary,
  * and main() picks the command from basename(argv[0]). `kmview-cmd NAME ARG...`
  * runs command NAME as well, which helps where the links are missing.
  *
@@ -12,10 +12,12 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/syscall.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
 #include "kmview_abi.h"
@@ -34,6 +36,8 @@ struct command {
 
 static int run_viewmount(const struct command *cmd, int argc, char **argv);
 static int run_viewumount(const struct command *cmd, int argc, char **argv);
+static int run_viewname(const struct command *cmd, int argc, char **argv);
+static int run_vuname(const struct command *cmd, int argc, char **argv);
 
 static const struct command COMMANDS[] = {
     {
@@ -54,6 +58,36 @@ static const struct command COMMANDS[] = {
         "  -l  lazy unmount (MNT_DETACH)\n"
         "  -f  force unmount (MNT_FORCE)\n"
         "  -h  print this help and exit\n",
+    },
+    {
+        "viewname", run_viewname,
+        "[-p] [-q] [NEWNAME]",
+        "Print the name of the view, or set it to NEWNAME (an empty NEWNAME removes it).\n"
+        "A view without a name prints as HOST[SERVERID:VIEWID], SERVERID being kmview's pid.\n"
+        "  -p  print for a shell prompt: no newline, and the host name outside a view\n"
+        "  -q  quiet: print nothing for a view without a name, and no error message\n"
+        "  -h  print this help and exit\n",
+    },
+    {
+        "vuname", run_vuname,
+        "[-asnrvmpioUVNxq]",
+        "Print system and view information, as uname(1) does, with the view's fields after it.\n"
+        "With no option, the same as -s (-N with -x).\n"
+        "  -a, --all                all fields, leaving out -p and -i when unknown\n"
+        "  -s, --kernel-name        kernel name\n"
+        "  -n, --nodename           network node host name\n"
+        "  -r, --kernel-release     kernel release\n"
+        "  -v, --kernel-version     kernel version\n"
+        "  -m, --machine            machine hardware name\n"
+        "  -p, --processor          processor type, or unknown\n"
+        "  -i, --hardware-platform  hardware platform, or unknown\n"
+        "  -o, --operating-system   operating system\n"
+        "  -U, --serverid           the view's server id (kmview's pid)\n"
+        "  -V, --viewid             the view id\n"
+        "  -N, --viewname           the view name\n"
+        "  -x, --nouname            only the view's fields (-a then prints -U -V -N)\n"
+        "  -q, --quiet              no error message outside a view\n"
+        "  -h, --help               print this help and exit\n",
     },
 };
 
@@ -154,6 +188,162 @@ static int run_viewumount(const struct command *cmd, int argc, char **argv)
         fprintf(stderr, "viewumount: umount %s failed: %s\n", target, strerror(err));
         return EXIT_CALL_FAILED;
     }
+    return 0;
+}
+
+/* Returns kmview's pid when the caller runs in a view, or 0 outside any view. */
+static long view_server_id(void)
+{
+    long server = syscall(KMVIEW_SYS_PING);
+    return server > 0 ? server : 0;
+}
+
+/* Reads the view name into name[size]; returns 0 or -1 with errno set. */
+static int get_view_name(char *name, size_t size)
+{
+    long length = syscall(KMVIEW_SYS_GET_VIEWNAME, name, size);
+    return length < 0 ? -1 : 0;
+}
+
+static int run_viewname(const struct command *cmd, int argc, char **argv)
+{
+    int prompt = 0;
+    int quiet = 0;
+    int opt;
+    while ((opt = getopt(argc, argv, ":pqh")) != -1) {
+        if (opt == 'p')
+            prompt = 1;
+        else if (opt == 'q')
+            quiet = 1;
+        else
+            return end_with_common_option(cmd, opt);
+    }
+    if (argc - optind > 1)
+        return usage_error(cmd, "too many operands");
+
+    long server = view_server_id();
+    if (server == 0) {
+        if (prompt && argc == optind) {
+            char host[256] = "";
+            gethostname(host, sizeof host - 1);
+            fputs(host, stdout);
+            return 0;
+        }
+        if (!quiet)
+            fprintf(stderr, "viewname: not inside a kmview view\n");
+        return EXIT_CALL_FAILED;
+    }
+
+    if (argc - optind == 1) {
+        if (syscall(KMVIEW_SYS_SET_VIEWNAME, argv[optind]) < 0) {
+            if (!quiet)
+                fprintf(stderr, "viewname: setting the view name to %s failed: %s\n", argv[optind], strerror(errno));
+            return EXIT_CALL_FAILED;
+        }
+        return 0;
+    }
+
+    char name[256];
+    if (get_view_name(name, sizeof name) != 0) {
+        if (!quiet)
+            fprintf(stderr, "viewname: reading the view name failed: %s\n", strerror(errno));
+        return EXIT_CALL_FAILED;
+    }
+    if (name[0] == '\0') {
+        if (quiet)
+            return 0;
+        char host[256] = "";
+        gethostname(host, sizeof host - 1);
+        snprintf(name, sizeof name, "%s[%ld:%ld]", host, server, syscall(KMVIEW_SYS_VIEWID));
+    }
+    fputs(name, stdout);
+    if (!prompt)
+        putchar('\n');
+    return 0;
+}
+
+enum vuname_field { F_KERNEL, F_NODE, F_RELEASE, F_VERSION, F_MACHINE, F_PROCESSOR, F_PLATFORM, F_OS,
+                    F_SERVER, F_VIEW, F_NAME, FIELD_COUNT };
+
+static int run_vuname(const struct command *cmd, int argc, char **argv)
+{
+    static const struct option LONG_OPTIONS[] = {
+        {"all", no_argument, NULL, 'a'}, {"kernel-name", no_argument, NULL, 's'},
+        {"nodename", no_argument, NULL, 'n'}, {"kernel-release", no_argument, NULL, 'r'},
+        {"kernel-version", no_argument, NULL, 'v'}, {"machine", no_argument, NULL, 'm'},
+        {"processor", no_argument, NULL, 'p'}, {"hardware-platform", no_argument, NULL, 'i'},
+        {"operating-system", no_argument, NULL, 'o'}, {"serverid", no_argument, NULL, 'U'},
+        {"viewid", no_argument, NULL, 'V'}, {"viewname", no_argument, NULL, 'N'},
+        {"nouname", no_argument, NULL, 'x'}, {"quiet", no_argument, NULL, 'q'},
+        {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0},
+    };
+    static const char LETTERS[FIELD_COUNT] = {'s', 'n', 'r', 'v', 'm', 'p', 'i', 'o', 'U', 'V', 'N'};
+    int wanted[FIELD_COUNT] = {0};
+    int all = 0, view_only = 0, quiet = 0, any = 0;
+    int opt;
+    while ((opt = getopt_long(argc, argv, ":asnrvmpioUVNxqh", LONG_OPTIONS, NULL)) != -1) {
+        const char *letter = memchr(LETTERS, opt, FIELD_COUNT);
+        if (letter != NULL) {
+            wanted[letter - LETTERS] = 1;
+            any = 1;
+        } else if (opt == 'a') {
+            all = 1;
+        } else if (opt == 'x') {
+            view_only = 1;
+        } else if (opt == 'q') {
+            quiet = 1;
+        } else {
+            return end_with_common_option(cmd, opt);
+        }
+    }
+    if (argc > optind)
+        return usage_error(cmd, "extra operand");
+    if (all) {
+        for (int f = view_only ? F_SERVER : 0; f < FIELD_COUNT; f++)
+            wanted[f] = 1;
+    } else if (!any) {
+        wanted[view_only ? F_NAME : F_KERNEL] = 1;
+    }
+    if (view_only) {
+        for (int f = 0; f < F_SERVER; f++)
+            wanted[f] = 0;
+    }
+
+    long server = view_server_id();
+    if (server == 0 && (wanted[F_SERVER] || wanted[F_VIEW] || wanted[F_NAME])) {
+        if (all && !view_only) {
+            /* Outside a view vuname -a is uname -a. */
+            wanted[F_SERVER] = wanted[F_VIEW] = wanted[F_NAME] = 0;
+        } else {
+            if (!quiet)
+                fprintf(stderr, "vuname: not inside a kmview view\n");
+            return EXIT_CALL_FAILED;
+        }
+    }
+
+    struct utsname system;
+    if (uname(&system) != 0) {
+        fprintf(stderr, "vuname: uname failed: %s\n", strerror(errno));
+        return EXIT_CALL_FAILED;
+    }
+    char server_text[32], view_text[32], name[256] = "";
+    snprintf(server_text, sizeof server_text, "%ld", server);
+    snprintf(view_text, sizeof view_text, "%ld", server == 0 ? 0L : syscall(KMVIEW_SYS_VIEWID));
+    if (server != 0 && wanted[F_NAME] && get_view_name(name, sizeof name) != 0)
+        name[0] = '\0';
+    const char *values[FIELD_COUNT] = {
+        system.sysname, system.nodename, system.release, system.version, system.machine,
+        "unknown", "unknown", "GNU/Linux", server_text, view_text, name,
+    };
+
+    int printed = 0;
+    for (int f = 0; f < FIELD_COUNT; f++) {
+        /* As uname -a, vuname -a leaves out the processor and platform when they are unknown. */
+        if (!wanted[f] || (all && (f == F_PROCESSOR || f == F_PLATFORM)))
+            continue;
+        printf("%s%s", printed++ ? " " : "", values[f]);
+    }
+    putchar('\n');
     return 0;
 }
 

@@ -1,14 +1,15 @@
 /*
  * kmview-exec: prepares one process for the view, then runs the program in it.
  *
- * usage: kmview-exec CONTROL_FD KEEP_FDS PROGRAM [ARG...]
+ * usage: kmview-exec CONTROL_FD KEEP_FDS RC_COUNT [RC_FILE...] PROGRAM [ARG...]
  *
  * The tracer spawns this stub, seizes it, and only then writes the seccomp filter
  * to CONTROL_FD, so the stub never runs the program untraced. The stub closes every
  * descriptor above 2 except those in KEEP_FDS (a comma list, or "-" for none): those
  * kmview itself inherited, so the program gets what it would get outside and none
  * of the JVM's own files. It then sets no_new_privs (required for an unprivileged
- * filter), installs the filter and execs PROGRAM, searching PATH as execvp does.
+ * filter), installs the filter, runs the RC_COUNT rc files one after another (already in the
+ * view, so what they mount the program sees), and execs PROGRAM, searching PATH as execvp does.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -21,6 +22,7 @@
 #include <dirent.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "kmview_abi.h"
@@ -78,10 +80,51 @@ static void close_unkept(const char *keep_list)
         close(to_close[i]);
 }
 
+/*
+ * Runs one rc file and waits for it. Returns 0 to go on: the file ran and exited 0, or it is not
+ * executable and was skipped. Otherwise returns the status kmview-exec exits with.
+ */
+static int run_rc_file(const char *path, char **envp)
+{
+    if (access(path, X_OK) != 0) {
+        fprintf(stderr, "kmview: rc file %s is not executable (%s); skipped it\n", path, strerror(errno));
+        return 0;
+    }
+    pid_t child = fork();
+    if (child < 0) {
+        fprintf(stderr, "kmview: cannot run rc file %s: fork failed: %s\n", path, strerror(errno));
+        return KMVIEW_EXEC_RC_FAILED;
+    }
+    if (child == 0) {
+        char *rc_argv[] = {(char *)path, NULL};
+        execve(path, rc_argv, envp);
+        fprintf(stderr, "kmview: cannot run rc file %s: %s\n", path, strerror(errno));
+        _exit(KMVIEW_EXEC_CANNOT_RUN);
+    }
+    int status;
+    while (waitpid(child, &status, 0) < 0) {
+        if (errno != EINTR) {
+            fprintf(stderr, "kmview: waiting for rc file %s failed: %s\n", path, strerror(errno));
+            return KMVIEW_EXEC_RC_FAILED;
+        }
+    }
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+        return 0;
+    if (WIFEXITED(status))
+        fprintf(stderr, "kmview: rc file %s exited with status %d; the program was not started\n",
+                path, WEXITSTATUS(status));
+    else
+        fprintf(stderr, "kmview: rc file %s was killed by signal %d; the program was not started\n",
+                path, WTERMSIG(status));
+    return KMVIEW_EXEC_RC_FAILED;
+}
+
+extern char **environ;
+
 int main(int argc, char **argv)
 {
-    if (argc < 4) {
-        fprintf(stderr, "usage: kmview-exec CONTROL_FD KEEP_FDS PROGRAM [ARG...]\n");
+    if (argc < 5) {
+        fprintf(stderr, "usage: kmview-exec CONTROL_FD KEEP_FDS RC_COUNT [RC_FILE...] PROGRAM [ARG...]\n");
         return 2;
     }
     int control_fd = atoi(argv[1]);
@@ -115,8 +158,20 @@ int main(int argc, char **argv)
         free(filter);
     }
 
-    execvp(argv[3], argv + 3);
+    int rc_count = atoi(argv[3]);
+    if (rc_count < 0 || 4 + rc_count >= argc) {
+        fprintf(stderr, "kmview-exec: invalid RC_COUNT %s\n", argv[3]);
+        return 2;
+    }
+    for (int i = 0; i < rc_count; i++) {
+        int status = run_rc_file(argv[4 + i], environ);
+        if (status != 0)
+            return status;
+    }
+
+    char **program = argv + 4 + rc_count;
+    execvp(program[0], program);
     int err = errno;
-    fprintf(stderr, "kmview: %s: %s\n", argv[3], strerror(err));
+    fprintf(stderr, "kmview: %s: %s\n", program[0], strerror(err));
     return err == ENOENT ? KMVIEW_EXEC_NOT_FOUND : KMVIEW_EXEC_CANNOT_RUN;
 }

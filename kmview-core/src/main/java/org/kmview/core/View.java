@@ -1,5 +1,6 @@
 package org.kmview.core;
 
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -12,6 +13,7 @@ import org.kmview.core.internal.dispatch.Dispatcher;
 import org.kmview.core.internal.dispatch.FileSystems;
 import org.kmview.core.internal.dispatch.ManagementCall;
 import org.kmview.core.internal.dispatch.MountTable;
+import org.kmview.core.internal.dispatch.ViewIdentity;
 import org.kmview.core.internal.nativeaccess.JnaLibc;
 import org.kmview.core.internal.nativeaccess.JnaPtrace;
 import org.kmview.core.internal.nativeaccess.Libc;
@@ -37,10 +39,13 @@ public final class View {
     private final FileSystems fileSystems = new FileSystems();
     private final MountTable mounts = new MountTable();
     private final List<LoadedService> services = new ArrayList<>();
+    private final ViewIdentity identity;
     private volatile Tracer tracer;
 
     private View(ViewConfig config) {
         this.config = config;
+        this.identity = new ViewIdentity(ProcessHandle.current().pid() > Integer.MAX_VALUE ? 0
+                : (int) ProcessHandle.current().pid(), config.viewName());
     }
 
     /**
@@ -88,7 +93,7 @@ public final class View {
 
             @Override
             public String viewName() {
-                return config.viewName();
+                return identity.name();
             }
         };
         try {
@@ -117,11 +122,12 @@ public final class View {
         Thread tracerThread = new Thread(() -> {
             try {
                 Libc libc = new JnaLibc();
-                Dispatcher dispatcher = new Dispatcher(arch, libc, mounts, fileSystems, libc.getpid());
+                Dispatcher dispatcher = new Dispatcher(arch, libc, mounts, fileSystems, identity, config.nesting());
                 tracer = new Tracer(new JnaPtrace(), libc, arch, dispatcher);
                 String keepFds = config.keepFds().stream().map(String::valueOf).collect(Collectors.joining(","));
-                status.set(tracer.run(config.execStub().toString(), config.program(), config.environment(),
-                        keepFds, filter));
+                List<String> rcFiles = config.rcFiles().stream().map(Path::toString).toList();
+                status.set(tracer.run(config.execStub().toString(), rcFiles, config.program(),
+                        config.environment(), keepFds, filter));
                 dispatcher.unmountAll();
             } catch (RuntimeException e) {
                 failure.set(e);

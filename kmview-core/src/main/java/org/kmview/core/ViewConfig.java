@@ -16,10 +16,12 @@ import java.util.Objects;
  * @param servicesDirectory the distribution's services/ directory
  * @param modulePath further places to look for services (KMVIEW_MODULE_PATH)
  * @param viewName the view's name, or an empty string
+ * @param rcFiles executables run in the view, in order, before the program
+ * @param nesting whether services see mount sources through the view ({@code kmview -x} clears it)
  */
 public record ViewConfig(List<String> program, List<String> environment, List<Integer> keepFds, Path execStub,
                          List<ServiceSpec> services, Path servicesDirectory, List<Path> modulePath,
-                         String viewName) {
+                         String viewName, List<Path> rcFiles, boolean nesting) {
 
     /** Checks that no component is null and the program is not empty. */
     public ViewConfig {
@@ -35,5 +37,6 @@ public record ViewConfig(List<String> program, List<String> environment, List<In
         Objects.requireNonNull(servicesDirectory, "servicesDirectory");
         modulePath = List.copyOf(modulePath);
         Objects.requireNonNull(viewName, "viewName");
+        rcFiles = List.copyOf(rcFiles);
     }
 }

@@ -50,10 +50,13 @@ public final class Main implements Callable<Integer> {
     @Option(names = {"-s", "--secure"}, description = "Secure mode (not supported yet).")
     private boolean secure;
 
-    @Option(names = {"-f", "--rc"}, paramLabel = "FILE", description = "Run FILE at start (not supported yet).")
+    @Option(names = {"-f", "--rc"}, paramLabel = "FILE",
+            description = "Run the executable FILE in the view before the program, after /etc/viewosrc,"
+                    + " in place of ~/.viewosrc.")
     private Path rcFile;
 
-    @Option(names = {"-x", "--nonesting"}, description = "Services see the host file system (not supported yet).")
+    @Option(names = {"-x", "--nonesting"},
+            description = "Services open mount sources on the host file system, not through the view.")
     private boolean noNesting;
 
     @Option(names = {"-v", "--version"}, versionHelp = true, description = "Print the version and exit.")
@@ -102,9 +105,11 @@ public final class Main implements Callable<Integer> {
             }
         }
         Logging.configure(output);
-        String unsupported = secure ? "-s/--secure" : rcFile != null ? "-f/--rc" : noNesting ? "-x/--nonesting" : null;
-        if (unsupported != null) {
-            return usageError(unsupported + " is not supported yet; run kmview without it");
+        if (secure) {
+            return usageError("-s/--secure is not supported yet; run kmview without it");
+        }
+        if (rcFile != null && !Files.isRegularFile(rcFile)) {
+            return usageError("rc file " + rcFile + " not found; give -f an existing executable file");
         }
 
         List<ServiceSpec> services = new ArrayList<>();
@@ -124,7 +129,8 @@ public final class Main implements Callable<Integer> {
         }
 
         ViewConfig config = new ViewConfig(ProcessInfo.rawArguments(program), environment(), home.inheritedFds(),
-                home.execStub(), services, home.servicesDirectory(), home.modulePath(), viewName);
+                home.execStub(), services, home.servicesDirectory(), home.modulePath(), viewName, rcFiles(),
+                !noNesting);
         View view;
         try {
             view = View.create(config);
@@ -140,6 +146,25 @@ public final class Main implements Callable<Integer> {
             System.err.println("kmview: " + e.getMessage());
             return 1;
         }
+    }
+
+    /** Returns the rc files to run: /etc/viewosrc if it exists, then -f FILE or else ~/.viewosrc if it exists. */
+    private List<Path> rcFiles() {
+        List<Path> files = new ArrayList<>();
+        Path system = Path.of("/etc/viewosrc");
+        if (Files.exists(system)) {
+            files.add(system);
+        }
+        if (rcFile != null) {
+            files.add(rcFile.toAbsolutePath());
+        } else {
+            String home = System.getenv("HOME");
+            Path user = Path.of(home != null && !home.isEmpty() ? home : System.getProperty("user.home"), ".viewosrc");
+            if (Files.exists(user)) {
+                files.add(user);
+            }
+        }
+        return files;
     }
 
     private static int usageError(String message) {

@@ -51,16 +51,31 @@ public final class Dispatcher implements SyscallHandler {
     private final PathResolver resolver;
     private final FileSystems fileSystems;
     private final int kmviewPid;
+    private final ViewIdentity identity;
+    private final boolean nesting;
     private final Map<Integer, Integer> tgids = new HashMap<>();
 
     /** Creates a dispatcher for a view whose file system types are {@code fileSystems}. */
     public Dispatcher(Arch arch, Libc libc, MountTable mounts, FileSystems fileSystems, int kmviewPid) {
+        this(arch, libc, mounts, fileSystems, new ViewIdentity(kmviewPid, ""), true);
+    }
+
+    /**
+     * Creates a dispatcher for a view with the identity {@code identity}.
+     *
+     * @param nesting whether services see mount sources through the view (the default) or, when
+     *        false ({@code kmview -x}), on the host file system
+     */
+    public Dispatcher(Arch arch, Libc libc, MountTable mounts, FileSystems fileSystems, ViewIdentity identity,
+                      boolean nesting) {
         this.arch = arch;
         this.libc = libc;
         this.mounts = mounts;
         this.resolver = new PathResolver(libc, mounts);
         this.fileSystems = fileSystems;
-        this.kmviewPid = kmviewPid;
+        this.identity = identity;
+        this.kmviewPid = identity.serverId();
+        this.nesting = nesting;
     }
 
     @Override
@@ -96,10 +111,26 @@ public final class Dispatcher implements SyscallHandler {
     }
 
     private void onManagementCall(SyscallStop stop, int nr) {
-        if (nr == ManagementCall.PING) {
-            stop.skip(kmviewPid);
+        switch (nr) {
+            case ManagementCall.PING -> stop.skip(kmviewPid);
+            case ManagementCall.VIEWID -> stop.skip(identity.viewId());
+            case ManagementCall.GET_VIEWNAME -> answerWithString(stop, stop.argument(0), stop.argument(1),
+                    identity.name(), true);
+            case ManagementCall.SET_VIEWNAME -> setViewName(stop);
+            default -> stop.fail(Errno.ENOSYS.number());
+        }
+    }
+
+    private void setViewName(SyscallStop stop) {
+        String name = stop.readString(stop.argument(0));
+        if (name == null) {
+            stop.fail(Errno.EFAULT.number());
+        } else if (name.length() > ViewIdentity.MAX_NAME) {
+            stop.fail(Errno.ENAMETOOLONG.number());
         } else {
-            stop.fail(Errno.ENOSYS.number());
+            identity.setName(name);
+            LOG.debug("[{}] view name set to \"{}\"", stop.tracee().tid(), name);
+            stop.skip(0);
         }
     }
 
@@ -422,6 +453,12 @@ public final class Dispatcher implements SyscallHandler {
             return Optional.empty();
         }
         int tid = stop.tracee().tid();
+        if (!nesting) {
+            // kmview -x: the source names a host file, relative to the host cwd of the caller.
+            String hostCwd = libc.readlink("/proc/" + tid + "/cwd");
+            String hostPath = source.startsWith("/") || hostCwd == null ? source : MountTable.join(hostCwd, source);
+            return libc.lstatMode(hostPath) < 0 ? Optional.empty() : Optional.of(hostPath);
+        }
         PathResolver.Resolution resolution = resolver.resolve(tid, tgid(tid), PathResolver.AT_FDCWD, source, true);
         if (resolution.error() != null || resolution.viewPath() == null || libc.lstatMode(resolution.hostPath()) < 0) {
             return Optional.empty();

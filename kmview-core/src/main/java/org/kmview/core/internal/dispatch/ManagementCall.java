@@ -10,8 +10,14 @@ public final class ManagementCall {
     public static final int BASE = -19200;
     /** KMVIEW_SYS_COUNT: the reserved numbers are BASE - COUNT + 1 .. BASE. */
     public static final int COUNT = 32;
-    /** KMVIEW_SYS_PING: returns kmview's pid. */
+    /** KMVIEW_SYS_PING: returns kmview's pid, the view's server id. */
     public static final int PING = BASE;
+    /** KMVIEW_SYS_GET_VIEWNAME(buf, size): copies the NUL-terminated name, returns its length plus one. */
+    public static final int GET_VIEWNAME = BASE - 1;
+    /** KMVIEW_SYS_SET_VIEWNAME(name): sets the name; an empty string removes it. */
+    public static final int SET_VIEWNAME = BASE - 2;
+    /** KMVIEW_SYS_VIEWID: returns the view id. */
+    public static final int VIEWID = BASE - 3;
 
     private ManagementCall() {
     }

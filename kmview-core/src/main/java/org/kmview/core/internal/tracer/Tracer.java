@@ -77,7 +77,17 @@ public final class Tracer {
      */
     public int run(String execStub, List<String> program, List<String> environment, String keepFds,
                    SeccompFilter filter) {
-        programPid = launch(execStub, program, environment, keepFds, filter);
+        return run(execStub, List.of(), program, environment, keepFds, filter);
+    }
+
+    /**
+     * Runs {@code rcFiles} in the view, in order, and then the program, as {@link #run(String,
+     * List, List, String, SeccompFilter)} does. kmview-exec runs the rc files; one that fails
+     * stops it before the program.
+     */
+    public int run(String execStub, List<String> rcFiles, List<String> program, List<String> environment,
+                   String keepFds, SeccompFilter filter) {
+        programPid = launch(execStub, rcFiles, program, environment, keepFds, filter);
         LOG.debug("[{}] started {}", programPid, program);
         loop();
         return exitStatus;
@@ -88,8 +98,8 @@ public final class Tracer {
         return programPid;
     }
 
-    private int launch(String execStub, List<String> program, List<String> environment, String keepFds,
-                       SeccompFilter filter) {
+    private int launch(String execStub, List<String> rcFiles, List<String> program, List<String> environment,
+                       String keepFds, SeccompFilter filter) {
         int[] control = libc.pipe();
         int pid;
         try {
@@ -97,6 +107,8 @@ public final class Tracer {
             argv.add("kmview-exec");
             argv.add(Integer.toString(control[0]));
             argv.add(keepFds.isEmpty() ? "-" : keepFds);
+            argv.add(Integer.toString(rcFiles.size()));
+            argv.addAll(rcFiles);
             argv.addAll(program);
             pid = libc.spawn(execStub, argv, environment, control[0]);
         } finally {

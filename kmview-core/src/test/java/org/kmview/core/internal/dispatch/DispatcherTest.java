@@ -178,10 +178,40 @@ class DispatcherTest {
 
     @Test
     void otherManagementCallEnosys() {
-        kernel.seccompStop(PROGRAM, ManagementCall.BASE - 1);
+        kernel.seccompStop(PROGRAM, ManagementCall.BASE - ManagementCall.COUNT + 1);
         run();
 
         verifySkipped(-Errno.ENOSYS.number());
+    }
+
+    @Test
+    void viewIdIsZero() {
+        kernel.seccompStop(PROGRAM, ManagementCall.VIEWID);
+        run();
+
+        verifySkipped(0);
+    }
+
+    @Test
+    void setViewNameThenGet() {
+        ViewIdentity identity = new ViewIdentity(KMVIEW_PID, "");
+        kernel.string(PATH, "lab").seccompStop(PROGRAM, ManagementCall.SET_VIEWNAME, PATH)
+                .seccompStop(PROGRAM, ManagementCall.GET_VIEWNAME, PATH2, 64)
+                .waitStatus(PROGRAM, ScriptedKernel.exited(0));
+        kernel.run(new Dispatcher(X86_64.INSTANCE, kernel.libc, mounts, fileSystems, identity, true));
+
+        assertEquals("lab", identity.name());
+        assertEquals("lab\0", kernel.writes().get(0).text());
+        assertEquals(PATH2, kernel.writes().get(0).address());
+    }
+
+    @Test
+    void getViewNameTooSmallBuffer() {
+        ViewIdentity identity = new ViewIdentity(KMVIEW_PID, "a-long-name");
+        kernel.seccompStop(PROGRAM, ManagementCall.GET_VIEWNAME, PATH2, 4).waitStatus(PROGRAM, ScriptedKernel.exited(0));
+        kernel.run(new Dispatcher(X86_64.INSTANCE, kernel.libc, mounts, fileSystems, identity, true));
+
+        verifySkipped(-Errno.ERANGE.number());
     }
 
     @Test
