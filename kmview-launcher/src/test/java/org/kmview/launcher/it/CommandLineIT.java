@@ -95,11 +95,7 @@ class CommandLineIT {
     static Stream<Arguments> unsupportedOptions() {
         return Stream.of(
                 Arguments.of(List.of("-s")),
-                Arguments.of(List.of("--secure")),
-                Arguments.of(List.of("-f", "x")),
-                Arguments.of(List.of("--rc", "x")),
-                Arguments.of(List.of("-x")),
-                Arguments.of(List.of("--nonesting")));
+                Arguments.of(List.of("--secure")));
     }
 
     @ParameterizedTest
