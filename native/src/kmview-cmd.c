@@ -153,7 +153,7 @@ static int run_viewmount(const struct command *cmd, int argc, char **argv)
             fprintf(stderr, "viewmount: mount %s on %s (no type) failed: %s\n",
                     source, target, strerror(err));
         if (err == ENODEV && type != NULL) {
-            /* The kernel does not know the type either: say where a service type comes from. */
+            /* The kernel does not know the type either: tell where a service type comes from. */
             if (syscall(KMVIEW_SYS_PING) > 0)
                 fprintf(stderr, "viewmount: no service of this view serves type %s; start kmview with "
                         "-p SERVICE (-p viewfs for type viewfs)\n", type);
@@ -387,7 +387,7 @@ int main(int argc, char **argv)
         snprintf(problem, sizeof problem, "unknown command '%s'", name);
         return list_commands(problem);
     }
-    /* --help is spelled out as in most commands; getopt() knows only -h. */
+    /* Most commands accept --help, but getopt() handles only -h. */
     if (argc == 2 && strcmp(argv[1], "--help") == 0) {
         printf("usage: %s %s\n%s", cmd->name, cmd->synopsis, cmd->help);
         return 0;

@@ -9,7 +9,7 @@
  * kmview itself inherited, so the program gets what it would get outside and none
  * of the JVM's own files. It then sets no_new_privs (required for an unprivileged
  * filter), installs the filter, runs the RC_COUNT rc files one after another (already in the
- * view, so what they mount the program sees), and execs PROGRAM, searching PATH as execvp does.
+ * view, so the program gets what they mount), and execs PROGRAM, searching PATH as execvp does.
  */
 #define _GNU_SOURCE
 #include <errno.h>

@@ -9,7 +9,7 @@ import java.util.Objects;
  */
 public final class ViewIdentity {
 
-    /** Longest view name, in bytes. */
+    /** Maximum length of a view name, in bytes. */
     public static final int MAX_NAME = 255;
 
     private final int serverId;
