@@ -1,7 +1,8 @@
 /*
  * kmview-cmd: the in-view commands, one multi-call binary.
  *
- * The distribution links each command name (viewmount, viewumount, viewname, vuname) to this binary,
+ * The distribution links each command name (viewmount, viewumount, viewname, vuname and the
+ * um_*_service commands) to this binary,
  * and main() picks the command from basename(argv[0]). `kmview-cmd NAME ARG...`
  * runs command NAME as well, which helps where the links are missing.
  *
@@ -14,6 +15,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/syscall.h>
@@ -38,6 +40,10 @@ static int run_viewmount(const struct command *cmd, int argc, char **argv);
 static int run_viewumount(const struct command *cmd, int argc, char **argv);
 static int run_viewname(const struct command *cmd, int argc, char **argv);
 static int run_vuname(const struct command *cmd, int argc, char **argv);
+static int run_um_add_service(const struct command *cmd, int argc, char **argv);
+static int run_um_del_service(const struct command *cmd, int argc, char **argv);
+static int run_um_ls_service(const struct command *cmd, int argc, char **argv);
+static int run_um_mov_service(const struct command *cmd, int argc, char **argv);
 
 static const struct command COMMANDS[] = {
     {
@@ -88,6 +94,33 @@ static const struct command COMMANDS[] = {
         "  -x, --nouname            only the view's fields (-a then prints -U -V -N)\n"
         "  -q, --quiet              no error message outside a view\n"
         "  -h, --help               print this help and exit\n",
+    },
+    {
+        "um_add_service", run_um_add_service,
+        "[-p|--permanent] NAME[,OPTIONS]|PATH",
+        "Load a service into the running view, as kmview -p does at start. kmview prints why a\n"
+        "load failed on its stderr.\n"
+        "  -p, --permanent  the service can never be removed\n"
+        "  -h               print this help and exit\n",
+    },
+    {
+        "um_del_service", run_um_del_service,
+        "NAME",
+        "Stop and remove a service. It fails while the service has mounts (EBUSY) or is permanent (EPERM).\n"
+        "  -h  print this help and exit\n",
+    },
+    {
+        "um_ls_service", run_um_ls_service,
+        "",
+        "List the view's services, one NAME: description line each, in precedence order.\n"
+        "  -h  print this help and exit\n",
+    },
+    {
+        "um_mov_service", run_um_mov_service,
+        "NAME POSITION",
+        "Move a service to POSITION (1-based) of the precedence order; beyond the end means last.\n"
+        "When two services serve the same file system type, the earlier one serves it.\n"
+        "  -h  print this help and exit\n",
     },
 };
 
@@ -344,6 +377,97 @@ static int run_vuname(const struct command *cmd, int argc, char **argv)
         printf("%s%s", printed++ ? " " : "", values[f]);
     }
     putchar('\n');
+    return 0;
+}
+
+/* Fails with a message when the caller is not in a view; returns 0 when it is. */
+static int require_view(const struct command *cmd)
+{
+    if (view_server_id() != 0)
+        return 0;
+    fprintf(stderr, "%s: not inside a kmview view; run it in a view started with kmview\n", cmd->name);
+    return EXIT_CALL_FAILED;
+}
+
+/* Reports a failed management call and returns the exit status for it. */
+static int call_failed(const struct command *cmd, const char *what, const char *value)
+{
+    fprintf(stderr, "%s: %s %s failed: %s\n", cmd->name, what, value, strerror(errno));
+    return EXIT_CALL_FAILED;
+}
+
+static int run_um_add_service(const struct command *cmd, int argc, char **argv)
+{
+    long flags = 0;
+    if (argc > 1 && strcmp(argv[1], "--permanent") == 0) {
+        flags = KMVIEW_ADD_PERMANENT;
+        argv[1] = "-p";
+    }
+    int opt;
+    while ((opt = getopt(argc, argv, ":ph")) != -1) {
+        if (opt == 'p')
+            flags = KMVIEW_ADD_PERMANENT;
+        else
+            return end_with_common_option(cmd, opt);
+    }
+    if (argc - optind != 1)
+        return usage_error(cmd, argc - optind < 1 ? "missing service" : "too many operands");
+    int status = require_view(cmd);
+    if (status != 0)
+        return status;
+    if (syscall(KMVIEW_SYS_ADD_SERVICE, argv[optind], flags) < 0)
+        return call_failed(cmd, "loading service", argv[optind]);
+    return 0;
+}
+
+static int run_um_del_service(const struct command *cmd, int argc, char **argv)
+{
+    int opt;
+    while ((opt = getopt(argc, argv, ":h")) != -1)
+        return end_with_common_option(cmd, opt);
+    if (argc - optind != 1)
+        return usage_error(cmd, argc - optind < 1 ? "missing service name" : "too many operands");
+    int status = require_view(cmd);
+    if (status != 0)
+        return status;
+    if (syscall(KMVIEW_SYS_DEL_SERVICE, argv[optind]) < 0)
+        return call_failed(cmd, "removing service", argv[optind]);
+    return 0;
+}
+
+static int run_um_ls_service(const struct command *cmd, int argc, char **argv)
+{
+    int opt;
+    while ((opt = getopt(argc, argv, ":h")) != -1)
+        return end_with_common_option(cmd, opt);
+    if (argc != optind)
+        return usage_error(cmd, "too many operands");
+    int status = require_view(cmd);
+    if (status != 0)
+        return status;
+    static char list[65536];
+    if (syscall(KMVIEW_SYS_LIST_SERVICES, list, sizeof list) < 0)
+        return call_failed(cmd, "listing", "services");
+    fputs(list, stdout);
+    return 0;
+}
+
+static int run_um_mov_service(const struct command *cmd, int argc, char **argv)
+{
+    int opt;
+    while ((opt = getopt(argc, argv, ":h")) != -1)
+        return end_with_common_option(cmd, opt);
+    if (argc - optind != 2)
+        return usage_error(cmd, argc - optind < 2 ? "missing NAME or POSITION" : "too many operands");
+    char *end;
+    long position = strtol(argv[optind + 1], &end, 10);
+    if (*argv[optind + 1] == '\0' || *end != '\0' || position < 1)
+        return usage_error(cmd, "POSITION must be a whole number from 1");
+    int status = require_view(cmd);
+    if (status != 0)
+        return status;
+    if (syscall(KMVIEW_SYS_MOV_SERVICE, argv[optind], position) < 0)
+        return call_failed(cmd, "moving service", argv[optind]);
     return 0;
 }
 

@@ -18,6 +18,15 @@
 #define KMVIEW_SYS_SET_VIEWNAME (KMVIEW_SYS_BASE - 2)
 /* Returns the view id. */
 #define KMVIEW_SYS_VIEWID (KMVIEW_SYS_BASE - 3)
+/* (const char *spec, long flags): loads a service, NAME[,OPTIONS] or a path; flag 1: permanent. */
+#define KMVIEW_SYS_ADD_SERVICE (KMVIEW_SYS_BASE - 4)
+#define KMVIEW_ADD_PERMANENT 1
+/* (const char *name): removes a service. */
+#define KMVIEW_SYS_DEL_SERVICE (KMVIEW_SYS_BASE - 5)
+/* (char *buf, size_t size): copies "NAME: description" lines, returns their length plus one. */
+#define KMVIEW_SYS_LIST_SERVICES (KMVIEW_SYS_BASE - 6)
+/* (const char *name, long position): moves a service to a 1-based position of precedence. */
+#define KMVIEW_SYS_MOV_SERVICE (KMVIEW_SYS_BASE - 7)
 /* Size of the reserved range: numbers BASE-31 .. BASE are trapped. */
 #define KMVIEW_SYS_COUNT 32
 

@@ -13,6 +13,7 @@ import org.kmview.core.internal.dispatch.Dispatcher;
 import org.kmview.core.internal.dispatch.FileSystems;
 import org.kmview.core.internal.dispatch.ManagementCall;
 import org.kmview.core.internal.dispatch.MountTable;
+import org.kmview.core.internal.dispatch.ServiceManager;
 import org.kmview.core.internal.dispatch.ViewIdentity;
 import org.kmview.core.internal.nativeaccess.JnaLibc;
 import org.kmview.core.internal.nativeaccess.JnaPtrace;
@@ -31,7 +32,7 @@ import org.kmview.spi.ServiceException;
 /**
  * A view: its services, its mount table, and the program running in it.
  */
-public final class View {
+public final class View implements ServiceManager {
 
     private static final Logger LOG = LogManager.getLogger(View.class);
 
@@ -41,6 +42,9 @@ public final class View {
     private final List<LoadedService> services = new ArrayList<>();
     private final ViewIdentity identity;
     private volatile Tracer tracer;
+    private final java.util.Set<String> permanent = new java.util.HashSet<>();
+    /** Whether the filter traps path calls, so services with file system types can be added. */
+    private boolean pathsTrapped;
 
     private View(ViewConfig config) {
         this.config = config;
@@ -99,9 +103,11 @@ public final class View {
         try {
             loaded.service().start(context, spec.options());
         } catch (ServiceException e) {
+            fileSystems.removeService(name);
             throw new ServiceLoadException("service " + name + " failed to start with options \""
                     + spec.options() + "\": " + e.getMessage(), e);
         } catch (RuntimeException e) {
+            fileSystems.removeService(name);
             throw new ServiceLoadException("service " + name + " failed to start: " + e, e);
         }
         services.add(loaded);
@@ -123,6 +129,7 @@ public final class View {
             try {
                 Libc libc = new JnaLibc();
                 Dispatcher dispatcher = new Dispatcher(arch, libc, mounts, fileSystems, identity, config.nesting());
+                dispatcher.manageServicesWith(this);
                 tracer = new Tracer(new JnaPtrace(), libc, arch, dispatcher);
                 String keepFds = config.keepFds().stream().map(String::valueOf).collect(Collectors.joining(","));
                 List<String> rcFiles = config.rcFiles().stream().map(Path::toString).toList();
@@ -158,11 +165,110 @@ public final class View {
         }
     }
 
+    @Override
+    public Errno add(String text, boolean makePermanent) {
+        ServiceSpec spec;
+        try {
+            spec = ServiceSpec.parse(text);
+        } catch (IllegalArgumentException e) {
+            LOG.warn("um_add_service {}: {}", text, e.getMessage());
+            return Errno.EINVAL;
+        }
+        for (LoadedService other : services) {
+            if (other.service().name().equals(spec.location())) {
+                LOG.warn("um_add_service: service {} is already loaded", spec.location());
+                return Errno.EEXIST;
+            }
+        }
+        int before = services.size();
+        try {
+            start(spec);
+        } catch (ServiceLoadException e) {
+            LOG.warn("um_add_service: {}", e.getMessage());
+            return e.getMessage().contains("already loaded") ? Errno.EEXIST : Errno.ENOENT;
+        }
+        LoadedService added = services.get(before);
+        String name = added.service().name();
+        if (!pathsTrapped && fileSystems.hasTypes(name)) {
+            // NOTE: running processes cannot get a wider seccomp filter yet, so a service that needs
+            // path calls trapped loads only into views that started with one (-p).
+            LOG.warn("um_add_service: service {} serves file systems, but this view traps no path calls "
+                    + "because it started without such a service; start kmview with -p {}", name, name);
+            services.remove(before);
+            stopService(added);
+            return Errno.EOPNOTSUPP;
+        }
+        if (makePermanent) {
+            permanent.add(name);
+        }
+        LOG.debug("um_add_service: added {}", name);
+        return null;
+    }
+
+    @Override
+    public Errno remove(String name) {
+        LoadedService loaded = find(name);
+        if (loaded == null) {
+            LOG.warn("um_del_service: no service {} is loaded", name);
+            return Errno.ENOENT;
+        }
+        if (permanent.contains(name)) {
+            LOG.warn("um_del_service: service {} is permanent", name);
+            return Errno.EPERM;
+        }
+        if (mounts.entries().stream().anyMatch(entry -> entry.service().equals(name))) {
+            LOG.warn("um_del_service: service {} still has mounts; unmount them first", name);
+            return Errno.EBUSY;
+        }
+        services.remove(loaded);
+        stopService(loaded);
+        LOG.debug("um_del_service: removed {}", name);
+        return null;
+    }
+
+    @Override
+    public Errno move(String name, int position) {
+        LoadedService loaded = find(name);
+        if (loaded == null) {
+            LOG.warn("um_mov_service: no service {} is loaded", name);
+            return Errno.ENOENT;
+        }
+        if (position < 1) {
+            LOG.warn("um_mov_service: invalid position {}; positions start at 1", position);
+            return Errno.EINVAL;
+        }
+        services.remove(loaded);
+        services.add(Math.min(position - 1, services.size()), loaded);
+        fileSystems.setOrder(services.stream().map(service -> service.service().name()).toList());
+        return null;
+    }
+
+    @Override
+    public List<String> list() {
+        return services.stream().map(service -> service.service().name() + ": " + service.service().description())
+                .toList();
+    }
+
+    private LoadedService find(String name) {
+        return services.stream().filter(service -> service.service().name().equals(name)).findFirst().orElse(null);
+    }
+
+    /** Stops a service and forgets its types; its module layer becomes unreachable. */
+    private void stopService(LoadedService loaded) {
+        fileSystems.removeService(loaded.service().name());
+        try {
+            loaded.service().stop();
+        } catch (RuntimeException e) {
+            LOG.error("service {} failed to stop", loaded.service().name(), e);
+        }
+    }
+
     /** Builds the filter: the management calls always, and what the loaded services claim. */
     private SeccompFilter filter(Arch arch) {
         SeccompFilter filter = new SeccompFilter(arch.auditArch())
                 .trapReserved(ManagementCall.BASE - ManagementCall.COUNT + 1, ManagementCall.BASE);
-        if (fileSystems.isEmpty()) {
+        pathsTrapped = !fileSystems.isEmpty();
+        if (!pathsTrapped) {
             return filter;
         }
         for (Syscall syscall : Syscall.values()) {
@@ -177,12 +283,7 @@ public final class View {
 
     private void stopServices() {
         for (int i = services.size() - 1; i >= 0; i--) {
-            LoadedService loaded = services.get(i);
-            try {
-                loaded.service().stop();
-            } catch (RuntimeException e) {
-                LOG.error("service {} failed to stop", loaded.service().name(), e);
-            }
+            stopService(services.get(i));
         }
         services.clear();
     }

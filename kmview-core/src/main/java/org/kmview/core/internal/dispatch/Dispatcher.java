@@ -53,6 +53,7 @@ public final class Dispatcher implements SyscallHandler {
     private final int kmviewPid;
     private final ViewIdentity identity;
     private final boolean nesting;
+    private ServiceManager services;
     private final Map<Integer, Integer> tgids = new HashMap<>();
 
     /** Creates a dispatcher for a view whose file system types are {@code fileSystems}. */
@@ -117,7 +118,42 @@ public final class Dispatcher implements SyscallHandler {
             case ManagementCall.GET_VIEWNAME -> answerWithString(stop, stop.argument(0), stop.argument(1),
                     identity.name(), true);
             case ManagementCall.SET_VIEWNAME -> setViewName(stop);
+            case ManagementCall.ADD_SERVICE, ManagementCall.DEL_SERVICE, ManagementCall.LIST_SERVICES,
+                 ManagementCall.MOV_SERVICE -> manageServices(stop, nr);
             default -> stop.fail(Errno.ENOSYS.number());
+        }
+    }
+
+    /** Sets what serves um_add_service, um_del_service, um_ls_service and um_mov_service. */
+    public void manageServicesWith(ServiceManager manager) {
+        this.services = manager;
+    }
+
+    private void manageServices(SyscallStop stop, int nr) {
+        if (services == null) {
+            stop.fail(Errno.ENOSYS.number());
+            return;
+        }
+        if (nr == ManagementCall.LIST_SERVICES) {
+            String text = String.join("", services.list().stream().map(line -> line + "\n").toList());
+            answerWithString(stop, stop.argument(0), stop.argument(1), text, true);
+            return;
+        }
+        String argument = stop.readString(stop.argument(0));
+        if (argument == null) {
+            stop.fail(Errno.EFAULT.number());
+            return;
+        }
+        Errno error = switch (nr) {
+            case ManagementCall.ADD_SERVICE -> services.add(argument,
+                    (stop.argument(1) & ManagementCall.ADD_PERMANENT) != 0);
+            case ManagementCall.DEL_SERVICE -> services.remove(argument);
+            default -> services.move(argument, (int) stop.argument(1));
+        };
+        if (error == null) {
+            stop.skip(0);
+        } else {
+            stop.fail(error.number());
         }
     }
 

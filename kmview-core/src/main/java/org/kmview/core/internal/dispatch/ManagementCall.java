@@ -18,6 +18,16 @@ public final class ManagementCall {
     public static final int SET_VIEWNAME = BASE - 2;
     /** KMVIEW_SYS_VIEWID: returns the view id. */
     public static final int VIEWID = BASE - 3;
+    /** KMVIEW_SYS_ADD_SERVICE(spec, flags): loads a service; flag 1 makes it permanent. */
+    public static final int ADD_SERVICE = BASE - 4;
+    /** KMVIEW_SYS_DEL_SERVICE(name): removes a service. */
+    public static final int DEL_SERVICE = BASE - 5;
+    /** KMVIEW_SYS_LIST_SERVICES(buf, size): copies "NAME: description" lines, returns their length plus one. */
+    public static final int LIST_SERVICES = BASE - 6;
+    /** KMVIEW_SYS_MOV_SERVICE(name, position): moves a service in the precedence order. */
+    public static final int MOV_SERVICE = BASE - 7;
+    /** Flag of ADD_SERVICE: the service can never be removed. */
+    public static final long ADD_PERMANENT = 1;
 
     private ManagementCall() {
     }
