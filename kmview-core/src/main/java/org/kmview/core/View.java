@@ -190,13 +190,9 @@ public final class View implements ServiceManager {
         LoadedService added = services.get(before);
         String name = added.service().name();
         if (!pathsTrapped && fileSystems.hasTypes(name)) {
-            // NOTE: running processes cannot get a wider seccomp filter yet, so a service that needs
-            // path calls trapped loads only into views that started with one (-p).
-            LOG.warn("um_add_service: service {} serves file systems, but this view traps no path calls "
-                    + "because it started without such a service; start kmview with -p {}", name, name);
-            services.remove(before);
-            stopService(added);
-            return Errno.EOPNOTSUPP;
+            // Every process of the view now needs mount and the path calls trapped.
+            tracer.addFilter(filter(Arch.host(), true).toBytes());
+            pathsTrapped = true;
         }
         if (makePermanent) {
             permanent.add(name);
@@ -265,10 +261,15 @@ public final class View implements ServiceManager {
 
     /** Builds the filter: the management calls always, and what the loaded services claim. */
     private SeccompFilter filter(Arch arch) {
+        pathsTrapped = !fileSystems.isEmpty();
+        return filter(arch, pathsTrapped);
+    }
+
+    /** Builds a filter that traps the management calls, and the path calls if {@code paths}. */
+    private static SeccompFilter filter(Arch arch, boolean paths) {
         SeccompFilter filter = new SeccompFilter(arch.auditArch())
                 .trapReserved(ManagementCall.BASE - ManagementCall.COUNT + 1, ManagementCall.BASE);
-        pathsTrapped = !fileSystems.isEmpty();
-        if (!pathsTrapped) {
+        if (!paths) {
             return filter;
         }
         for (Syscall syscall : Syscall.values()) {

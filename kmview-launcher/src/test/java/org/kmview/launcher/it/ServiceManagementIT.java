@@ -131,11 +131,33 @@ class ServiceManagementIT {
     }
 
     @Test
-    void addNeedsTrappedPaths() {
-        Run.Result run = inView(List.of(), "um_add_service scratch");
+    void addReachesRunningProcesses() {
+        // The view starts with no service, so nothing but kmview's own calls is trapped. After
+        // um_add_service, a process started before it (sleeping, then reading) and the shell
+        // itself (cd is a builtin) see the mount.
+        Run.write(tmp.resolve("src/f"), "runtime\n");
+        Path target = tmp.resolve("dst");
+        Run.Result run = inView(List.of(), "(sleep 1; cat " + target + "/f) & um_add_service viewfs"
+                + " && viewmount -t viewfs " + tmp.resolve("src") + " " + target
+                + " && cd " + target + " && pwd && wait");
 
-        assertEquals(1, run.exitCode(), run::toString);
-        assertTrue(run.stderr().contains("start kmview with -p scratch"), run::toString);
+        assertEquals(target + "\nruntime\n", run.stdout(), run::toString);
+        assertEquals(0, run.exitCode(), run::toString);
+    }
+
+    @Test
+    void addReachesBlockedReader() {
+        // A process blocked in read(2) before the add is interrupted, gets the wider filter, and
+        // goes on reading; its next open goes through the view.
+        Run.write(tmp.resolve("src/f"), "after\n");
+        Path fifo = tmp.resolve("fifo");
+        Path target = tmp.resolve("dst");
+        Run.Result run = inView(List.of(), "mkfifo " + fifo + " && (read line < " + fifo
+                + " && echo got $line && cat " + target + "/f) & sleep 0.3 && um_add_service viewfs"
+                + " && viewmount -t viewfs " + tmp.resolve("src") + " " + target
+                + " && echo go > " + fifo + " && wait");
+
+        assertEquals("got go\nafter\n", run.stdout(), run::toString);
     }
 
     @Test

@@ -13,6 +13,7 @@ public final class JnaPtrace implements Ptrace {
     private static final int PTRACE_SYSCALL = 24;
     private static final int PTRACE_GETEVENTMSG = 0x4201;
     private static final int PTRACE_SEIZE = 0x4206;
+    private static final int PTRACE_INTERRUPT = 0x4207;
     private static final int PTRACE_LISTEN = 0x4208;
     private static final int PTRACE_GET_SYSCALL_INFO = 0x420e;
 
@@ -35,6 +36,11 @@ public final class JnaPtrace implements Ptrace {
     @Override
     public void resumeToSyscallExit(int tid, int signal) {
         call(PTRACE_SYSCALL, "PTRACE_SYSCALL", tid, 0, signal);
+    }
+
+    @Override
+    public void interrupt(int tid) {
+        call(PTRACE_INTERRUPT, "PTRACE_INTERRUPT", tid, 0, 0);
     }
 
     @Override

@@ -33,6 +33,9 @@ public interface Ptrace {
     /** Resumes a stopped tracee with PTRACE_SYSCALL, so it stops again at the syscall exit. */
     void resumeToSyscallExit(int tid, int signal);
 
+    /** Stops a running tracee with PTRACE_INTERRUPT; it reports a PTRACE_EVENT_STOP. */
+    void interrupt(int tid);
+
     /** Lets a tracee in group-stop wait for SIGCONT with PTRACE_LISTEN. */
     void listen(int tid);
 

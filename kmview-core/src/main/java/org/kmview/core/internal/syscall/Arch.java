@@ -39,6 +39,9 @@ public interface Arch {
     /** Returns the length of the syscall instruction, to step back over it and run the call again. */
     int syscallInstructionLength();
 
+    /** Returns the number of the seccomp syscall in the native ABI. */
+    int seccompSyscall();
+
     /** Returns a bit that marks a syscall number of another ABI (x32 on x86_64), or 0 if there is none. */
     long foreignSyscallBit();
 

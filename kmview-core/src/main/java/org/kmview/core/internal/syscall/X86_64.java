@@ -164,6 +164,11 @@ public final class X86_64 implements Arch {
     }
 
     @Override
+    public int seccompSyscall() {
+        return 317;
+    }
+
+    @Override
     public long foreignSyscallBit() {
         return X32_SYSCALL_BIT;
     }

@@ -11,6 +11,12 @@ public final class Tracee {
     SyscallStop pendingExit;
     /** Set when the thread exec'd while a syscall of it waited for its exit stop. */
     boolean execedDuringSyscall;
+    /** The filter generation the thread runs under: 0 for the filter kmview-exec installed. */
+    int filterGeneration;
+    /** The seccomp() call kmview made the thread run in place of its own syscall, or null. */
+    FilterInjection injection;
+    /** Set while the thread waits in group-stop for SIGCONT (PTRACE_LISTEN). */
+    boolean listening;
 
     Tracee(int tid) {
         this.tid = tid;

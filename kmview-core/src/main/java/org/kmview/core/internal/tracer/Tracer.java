@@ -11,6 +11,7 @@ import org.apache.logging.log4j.Logger;
 import org.kmview.core.internal.nativeaccess.Libc;
 import org.kmview.core.internal.nativeaccess.NativeException;
 import org.kmview.core.internal.nativeaccess.Ptrace;
+import org.kmview.core.internal.nativeaccess.SyscallInfo;
 import org.kmview.core.internal.syscall.Arch;
 
 /**
@@ -39,6 +40,7 @@ public final class Tracer {
     private static final int ECHILD = 10;
     private static final int EINTR = 4;
     private static final int WNOHANG = 1;
+    private static final long SECCOMP_SET_MODE_FILTER = 1;
     /** Non-blocking waits before a blocking one; Integer.getInteger lets benchmarks compare. */
     private static final int SPIN_POLLS = Integer.getInteger("kmview.spinPolls", 200);
 
@@ -51,6 +53,11 @@ public final class Tracer {
     private SyscallStop current;
 
     private volatile int programPid;
+    /** Filters added to running processes, by generation; index 0 is unused. */
+    private final List<byte[]> widerFilters = new java.util.ArrayList<>(List.of(new byte[0]));
+    private final SyscallInfo injectionInfo = new SyscallInfo();
+    /** The thread whose seccomp stop the handler is serving. */
+    private int handlingTid;
     private int exitStatus = -1;
 
     /** Creates a tracer that serves trapped syscalls with {@code handler}. */
@@ -186,15 +193,18 @@ public final class Tracer {
         int signal = (status >> 8) & 0xff;
         int event = (status >> 16) & 0xffff;
 
+        if (signal != (SIGTRAP | 0x80) && !(signal == SIGTRAP && event == Ptrace.PTRACE_EVENT_STOP)) {
+            tracee.listening = false;
+        }
         if (signal == (SIGTRAP | 0x80)) {
-            onSyscallExit(tracee);
+            onSyscallStop(tracee);
         } else if (signal == SIGTRAP && event != 0) {
             onEvent(tracee, event);
         } else if (event == Ptrace.PTRACE_EVENT_STOP) {
             onEventStop(tracee, signal);
         } else {
             // A signal-delivery-stop: deliver the signal as the kernel would have.
-            ptrace.cont(tid, signal);
+            resume(tracee, signal);
         }
     }
 
@@ -204,9 +214,10 @@ public final class Tracer {
             case Ptrace.PTRACE_EVENT_SECCOMP -> onSeccomp(tracee);
             case Ptrace.PTRACE_EVENT_FORK, Ptrace.PTRACE_EVENT_VFORK, Ptrace.PTRACE_EVENT_CLONE -> {
                 int child = (int) ptrace.eventMessage(tid);
-                tracees.computeIfAbsent(child, Tracee::new);
+                // The child has the filters of the thread that created it.
+                tracees.computeIfAbsent(child, Tracee::new).filterGeneration = tracee.filterGeneration;
                 LOG.trace("[{}] new thread or process {}", tid, child);
-                ptrace.cont(tid, 0);
+                resume(tracee, 0);
             }
             case Ptrace.PTRACE_EVENT_EXEC -> {
                 int formerTid = (int) ptrace.eventMessage(tid);
@@ -222,9 +233,9 @@ public final class Tracer {
                     tracee.execedDuringSyscall = true;
                 }
                 tracee.setTgid(tid);
-                ptrace.cont(tid, 0);
+                resume(tracee, 0);
             }
-            default -> ptrace.cont(tid, 0);
+            default -> resume(tracee, 0);
         }
     }
 
@@ -232,6 +243,7 @@ public final class Tracer {
         if (signal == SIGSTOP || signal == SIGTSTP || signal == SIGTTIN || signal == SIGTTOU) {
             // Group-stop: stay stopped, as outside, until SIGCONT arrives.
             ptrace.listen(tracee.tid());
+            tracee.listening = true;
             if (signal != SIGSTOP && tracee.tid() == programPid && libc.getpgid(programPid) == libc.getpgid(0)) {
                 // The terminal stopped the job kmview belongs to (Ctrl-Z). kmview stops too, so the
                 // shell reports its job stopped, and the shell's SIGCONT reaches kmview and the program alike.
@@ -239,14 +251,21 @@ public final class Tracer {
                 libc.kill(libc.getpid(), SIGSTOP);
             }
         } else {
-            // The first stop of a newly attached thread, or the end of a group-stop.
-            ptrace.cont(tracee.tid(), 0);
+            // The first stop of a newly attached thread, the end of a group-stop, or PTRACE_INTERRUPT.
+            tracee.listening = false;
+            resume(tracee, 0);
         }
     }
 
     private void onSeccomp(Tracee tracee) {
+        if (needsWiderFilter(tracee)) {
+            // The syscall runs again after seccomp(), under the wider filter, and stops here again.
+            injectFilter(tracee);
+            return;
+        }
         SyscallStop stop = current;
         stop.reset(tracee);
+        handlingTid = tracee.tid();
         handler.onEntry(stop);
         if (stop.needsExitStop()) {
             tracee.pendingExit = stop;
@@ -254,17 +273,123 @@ public final class Tracer {
             current = newStop();
             ptrace.resumeToSyscallExit(tracee.tid(), 0);
         } else {
-            ptrace.cont(tracee.tid(), 0);
+            resume(tracee, 0);
         }
     }
 
-    private void onSyscallExit(Tracee tracee) {
-        SyscallStop stop = tracee.pendingExit;
-        tracee.pendingExit = null;
-        if (stop != null) {
-            stop.finishAtExit(tracee, tracee.execedDuringSyscall);
+    /**
+     * Handles a stop under PTRACE_SYSCALL: the exit of a syscall whose exit kmview asked for, the
+     * exit of an injected seccomp(), or the entry of a syscall of a thread that needs a wider filter.
+     */
+    private void onSyscallStop(Tracee tracee) {
+        if (tracee.injection != null) {
+            finishInjection(tracee);
+            return;
         }
-        ptrace.cont(tracee.tid(), 0);
+        SyscallStop stop = tracee.pendingExit;
+        if (stop != null) {
+            tracee.pendingExit = null;
+            stop.finishAtExit(tracee, tracee.execedDuringSyscall);
+            resume(tracee, 0);
+            return;
+        }
+        if (needsWiderFilter(tracee)) {
+            injectFilter(tracee);
+            return;
+        }
+        resume(tracee, 0);
+    }
+
+    /**
+     * Adds {@code filter} to every process of the view, so syscalls no filter trapped before stop
+     * at the tracer too. Each thread runs seccomp() itself at its next syscall: a thread blocked
+     * in one is interrupted, and the interrupted syscall restarts after. A thread in group-stop
+     * gets the filter when it continues.
+     *
+     * <p>Precondition: runs on the tracer thread, while a handler serves a seccomp stop.
+     */
+    public void addFilter(byte[] filter) {
+        int caller = handlingTid;
+        widerFilters.add(filter);
+        for (Tracee tracee : List.copyOf(tracees.values())) {
+            if (tracee.tid() == caller || tracee.listening) {
+                continue;
+            }
+            try {
+                ptrace.interrupt(tracee.tid());
+            } catch (NativeException e) {
+                LOG.debug("[{}] cannot interrupt to add a filter: {}", tracee.tid(), e.getMessage());
+            }
+        }
+        LOG.debug("[{}] filter generation {} added", caller, widerFilters.size() - 1);
+    }
+
+    private boolean needsWiderFilter(Tracee tracee) {
+        return tracee.filterGeneration < widerFilters.size() - 1;
+    }
+
+    /** Resumes a thread; one that needs a wider filter stops at its next syscall entry. */
+    private void resume(Tracee tracee, int signal) {
+        if (tracee.pendingExit != null || (needsWiderFilter(tracee) && tracee.injection == null)) {
+            ptrace.resumeToSyscallExit(tracee.tid(), signal);
+        } else {
+            ptrace.cont(tracee.tid(), signal);
+        }
+    }
+
+    /**
+     * Turns the syscall the thread is entering into seccomp(SECCOMP_SET_MODE_FILTER, 0, prog)
+     * with the newest filter, which is a superset of the older ones. Precondition: the thread is
+     * at a seccomp stop or a syscall-entry stop.
+     */
+    private void injectFilter(Tracee tracee) {
+        int tid = tracee.tid();
+        ptrace.syscallInfo(tid, injectionInfo);
+        int generation = widerFilters.size() - 1;
+        byte[] filter = widerFilters.get(generation);
+
+        // struct sock_filter[] and struct sock_fprog {unsigned short len; struct sock_filter *filter;}
+        long filterAddress = (injectionInfo.stackPointer - arch.redZone() - filter.length) & ~15L;
+        long programAddress = (filterAddress - 16) & ~15L;
+        ByteBuffer program = ByteBuffer.allocate(16).order(ByteOrder.nativeOrder());
+        program.putShort(0, (short) (filter.length / 8));
+        program.putLong(8, filterAddress);
+        if (libc.writeMemory(tid, filterAddress, filter, filter.length) != filter.length
+                || libc.writeMemory(tid, programAddress, program.array(), 16) != 16) {
+            LOG.warn("[{}] cannot write a seccomp filter below the stack pointer; the thread keeps its filter", tid);
+            tracee.filterGeneration = generation;
+            resume(tracee, 0);
+            return;
+        }
+
+        tracee.injection = new FilterInjection(injectionInfo.nr, injectionInfo.args.clone(),
+                injectionInfo.instructionPointer, generation);
+        ptrace.pokeUser(tid, arch.syscallNumberOffset(), arch.seccompSyscall());
+        ptrace.pokeUser(tid, arch.argumentOffset(0), SECCOMP_SET_MODE_FILTER);
+        ptrace.pokeUser(tid, arch.argumentOffset(1), 0);
+        ptrace.pokeUser(tid, arch.argumentOffset(2), programAddress);
+        ptrace.resumeToSyscallExit(tid, 0);
+    }
+
+    /** At the exit of an injected seccomp(): restores the thread's own syscall and runs it again. */
+    private void finishInjection(Tracee tracee) {
+        int tid = tracee.tid();
+        FilterInjection injection = tracee.injection;
+        tracee.injection = null;
+        ptrace.syscallInfo(tid, injectionInfo);
+        if (injectionInfo.returnValue != 0) {
+            LOG.warn("[{}] seccomp() of filter generation {} failed with {}; the thread keeps its filter",
+                    tid, injection.generation(), injectionInfo.returnValue);
+        }
+        tracee.filterGeneration = injection.generation();
+
+        for (int i = 0; i < 6; i++) {
+            ptrace.pokeUser(tid, arch.argumentOffset(i), injection.arguments()[i]);
+        }
+        ptrace.pokeUser(tid, arch.returnValueOffset(), injection.nr());
+        ptrace.pokeUser(tid, arch.instructionPointerOffset(),
+                injection.instructionPointer() - arch.syscallInstructionLength());
+        resume(tracee, 0);
     }
 
     private void onExit(int tid, int status) {
