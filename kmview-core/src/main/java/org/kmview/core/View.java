@@ -111,6 +111,7 @@ public final class View implements ServiceManager {
             throw new ServiceLoadException("service " + name + " failed to start: " + e, e);
         }
         services.add(loaded);
+        updateOrder();
         LOG.debug("started service {} from {}", name, loaded.location());
     }
 
@@ -218,6 +219,7 @@ public final class View implements ServiceManager {
         }
         services.remove(loaded);
         stopService(loaded);
+        updateOrder();
         LOG.debug("um_del_service: removed {}", name);
         return null;
     }
@@ -235,7 +237,7 @@ public final class View implements ServiceManager {
         }
         services.remove(loaded);
         services.add(Math.min(position - 1, services.size()), loaded);
-        fileSystems.setOrder(services.stream().map(service -> service.service().name()).toList());
+        updateOrder();
         return null;
     }
 
@@ -243,6 +245,13 @@ public final class View implements ServiceManager {
     public List<String> list() {
         return services.stream().map(service -> service.service().name() + ": " + service.service().description())
                 .toList();
+    }
+
+    /** Gives the services' order of precedence to the file system types and the mount table. */
+    private void updateOrder() {
+        List<String> order = services.stream().map(service -> service.service().name()).toList();
+        fileSystems.setOrder(order);
+        mounts.setServiceOrder(order);
     }
 
     private LoadedService find(String name) {

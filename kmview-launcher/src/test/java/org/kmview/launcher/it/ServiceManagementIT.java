@@ -131,6 +131,20 @@ class ServiceManagementIT {
     }
 
     @Test
+    void orderDecidesSharedMountPoint() {
+        // scratch mounts first and fixed on top of it; the earlier service in the order keeps the point.
+        Path fixedDir = tmp.resolve("fixed-dir");
+        Run.write(fixedDir.resolve("marker"), "fixed\n");
+        Path mount = tmp.resolve("m");
+        Run.Result run = inView(List.of("-p", "viewfs", "-p", "scratch", "-p", "fixed,dir=" + fixedDir),
+                "viewmount -t scratch none " + mount + " && um_mov_service fixed 1 && viewmount -t scratch none "
+                        + mount + " && um_mov_service fixed 3 && echo scratch first: && ls " + mount
+                        + " && um_mov_service fixed 1 && echo fixed first: && ls " + mount);
+
+        assertEquals("scratch first:\nfixed first:\nmarker\n", run.stdout(), run::toString);
+    }
+
+    @Test
     void addReachesRunningProcesses() {
         // The view starts with no service, so nothing but kmview's own calls is trapped. After
         // um_add_service, a process started before it (sleeping, then reading) and the shell

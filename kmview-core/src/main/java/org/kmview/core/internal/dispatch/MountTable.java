@@ -9,7 +9,8 @@ import org.kmview.spi.VirtualMount;
 
 /**
  * The view's virtual mounts. A path belongs to the mount whose mount point is its longest
- * prefix; of two mounts on one point the later one wins, as on Linux.
+ * prefix. Of two mounts on one point, the one whose service comes first in the order of
+ * precedence wins; of two mounts of one service, the later one wins, as on Linux.
  *
  * <p>Owned by the tracer thread. Paths are canonical absolute byte strings of the view.
  */
@@ -32,6 +33,7 @@ public final class MountTable {
     }
 
     private final List<Entry> entries = new ArrayList<>();
+    private List<String> serviceOrder = List.of();
     private boolean anyHostRoot;
 
     /** Returns whether the table has no mount. */
@@ -151,12 +153,34 @@ public final class MountTable {
     private Entry owner(String viewPath) {
         Entry owner = null;
         for (Entry entry : entries) {
-            if (isWithin(viewPath, entry.mountPoint())
-                    && (owner == null || entry.mountPoint().length() >= owner.mountPoint().length())) {
+            if (!isWithin(viewPath, entry.mountPoint())) {
+                continue;
+            }
+            if (owner == null || entry.mountPoint().length() > owner.mountPoint().length()
+                    || (entry.mountPoint().length() == owner.mountPoint().length() && !precedes(owner, entry))) {
                 owner = entry;
             }
         }
         return owner;
+    }
+
+    /**
+     * Returns whether {@code earlier}, mounted before {@code later} on the same point, keeps the
+     * point: when its service comes first in the order of precedence. Mounts of one service stack
+     * as on Linux, the later on top.
+     */
+    private boolean precedes(Entry earlier, Entry later) {
+        if (earlier.service().equals(later.service())) {
+            return false;
+        }
+        int earlierRank = serviceOrder.indexOf(earlier.service());
+        int laterRank = serviceOrder.indexOf(later.service());
+        return earlierRank >= 0 && (laterRank < 0 || earlierRank < laterRank);
+    }
+
+    /** Sets the services' order of precedence, which decides between their mounts on one point. */
+    public void setServiceOrder(List<String> services) {
+        serviceOrder = List.copyOf(services);
     }
 
     static boolean isWithin(String path, String root) {

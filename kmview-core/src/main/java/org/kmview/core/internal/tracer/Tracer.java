@@ -294,8 +294,13 @@ public final class Tracer {
             return;
         }
         if (needsWiderFilter(tracee)) {
-            injectFilter(tracee);
-            return;
+            // Resumed from a seccomp stop, the thread stops at that syscall's exit first; the entry
+            // of its next syscall is the place for seccomp().
+            ptrace.syscallInfo(tracee.tid(), injectionInfo);
+            if (injectionInfo.op == SyscallInfo.OP_ENTRY) {
+                injectFilter(tracee);
+                return;
+            }
         }
         resume(tracee, 0);
     }
@@ -364,6 +369,8 @@ public final class Tracer {
 
         tracee.injection = new FilterInjection(injectionInfo.nr, injectionInfo.args.clone(),
                 injectionInfo.instructionPointer, generation);
+        LOG.debug("[{}] runs seccomp() for filter generation {} in place of syscall {} (stop {})", tid, generation,
+                injectionInfo.nr, injectionInfo.op);
         ptrace.pokeUser(tid, arch.syscallNumberOffset(), arch.seccompSyscall());
         ptrace.pokeUser(tid, arch.argumentOffset(0), SECCOMP_SET_MODE_FILTER);
         ptrace.pokeUser(tid, arch.argumentOffset(1), 0);
@@ -382,6 +389,7 @@ public final class Tracer {
                     tid, injection.generation(), injectionInfo.returnValue);
         }
         tracee.filterGeneration = injection.generation();
+        LOG.debug("[{}] seccomp() returned {}; syscall {} runs again", tid, injectionInfo.returnValue, injection.nr());
 
         for (int i = 0; i < 6; i++) {
             ptrace.pokeUser(tid, arch.argumentOffset(i), injection.arguments()[i]);

@@ -224,4 +224,16 @@ class MountTableTest {
 
         assertEquals(List.of(first, second), table.entries());
     }
+
+    @Test
+    void earlierServiceKeepsSharedPoint() {
+        table.setServiceOrder(List.of("first", "second"));
+        table.add(new MountTable.Entry("/m", "t", "none", "first", move("/a")));
+        table.add(new MountTable.Entry("/m", "t", "none", "second", move("/b")));
+
+        assertEquals("/a/x", table.map("/m/x").hostPath());
+
+        table.setServiceOrder(List.of("second", "first"));
+        assertEquals("/b/x", table.map("/m/x").hostPath());
+    }
 }
