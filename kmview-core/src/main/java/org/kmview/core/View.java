@@ -117,7 +117,7 @@ public final class View implements ServiceManager {
 
     /**
      * Runs the program in the view on a new tracer thread and waits until it and every process
-     * it started have ended; then stops the services.
+     * it started have ended. Then it stops the services.
      *
      * @return the program's exit status, or 128+N if signal N killed it
      */
@@ -258,7 +258,7 @@ public final class View implements ServiceManager {
         return services.stream().filter(service -> service.service().name().equals(name)).findFirst().orElse(null);
     }
 
-    /** Stops a service and forgets its types; its module layer becomes unreachable. */
+    /** Stops a service and removes its types, so nothing in the view refers to its module layer. */
     private void stopService(LoadedService loaded) {
         fileSystems.removeService(loaded.service().name());
         try {

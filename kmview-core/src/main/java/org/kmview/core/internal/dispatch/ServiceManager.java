@@ -10,7 +10,10 @@ import org.kmview.spi.Errno;
  */
 public interface ServiceManager {
 
-    /** Loads and starts a service given as {@code NAME[,OPTIONS]} or a path; a permanent one can never be removed. */
+    /**
+     * Loads and starts a service given as {@code NAME[,OPTIONS]} or a path. A permanent service
+     * can never be removed.
+     */
     Errno add(String spec, boolean permanent);
 
     /** Stops a service and drops its module layer. */
