@@ -188,8 +188,8 @@ static int run_viewmount(const struct command *cmd, int argc, char **argv)
         if (err == ENODEV && type != NULL) {
             /* The kernel does not know the type either: tell where a service type comes from. */
             if (syscall(KMVIEW_SYS_PING) > 0)
-                fprintf(stderr, "viewmount: no service of this view serves type %s; start kmview with "
-                        "-p SERVICE (-p viewfs for type viewfs)\n", type);
+                fprintf(stderr, "viewmount: no service of this view serves type %s; load one with "
+                        "um_add_service SERVICE, or start kmview with -p SERVICE (viewfs for type viewfs)\n", type);
             else
                 fprintf(stderr, "viewmount: not inside kmview, so only the kernel's types exist; "
                         "run it in a view started with kmview -p SERVICE\n");

@@ -86,7 +86,7 @@ public final class View implements ServiceManager {
         for (LoadedService other : services) {
             if (other.service().name().equals(name)) {
                 throw new ServiceLoadException("service " + name + " from " + loaded.location()
-                        + " is already loaded from " + other.location() + "; give it once");
+                        + " is already loaded from " + other.location() + "; load each service once");
             }
         }
         ServiceContext context = new ServiceContext() {
@@ -186,6 +186,10 @@ public final class View implements ServiceManager {
             start(spec);
         } catch (ServiceLoadException e) {
             LOG.warn("um_add_service: {}", e.getMessage());
+            if (e.getCause() instanceof ServiceException rejected) {
+                // The service was found and refused to start: the caller gets its errno.
+                return rejected.errno();
+            }
             return e.getMessage().contains("already loaded") ? Errno.EEXIST : Errno.ENOENT;
         }
         LoadedService added = services.get(before);

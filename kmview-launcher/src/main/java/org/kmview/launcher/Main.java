@@ -27,12 +27,17 @@ import picocli.CommandLine.Parameters;
         description = "Runs PROGRAM and every process it starts in a view: a private picture of the"
                 + " system that services (-p) change. With no service the view is the real system.",
         footer = {"", "Inside the view, kmview's bin directory is appended to PATH: viewmount and"
-                + " viewumount mount and unmount the file systems of services.",
-                "Exit status: the program's, or 128+N if signal N killed it; 2 for invalid options."})
+                + " viewumount mount and unmount the file systems of services, viewname and vuname show"
+                + " the view, um_add_service, um_del_service, um_ls_service and um_mov_service manage its"
+                + " services (docs/commands.md).",
+                "Exit status: the program's, or 128+N if signal N killed it; 2 for invalid options;"
+                + " 125 when an rc file failed."})
 public final class Main implements Callable<Integer> {
 
     /** Exit status for invalid options or services, as for most Unix commands. */
     static final int USAGE_ERROR = 2;
+    /** Maximum length of a view name in bytes, as viewname enforces it. */
+    private static final int MAX_VIEW_NAME = 255;
 
     @Option(names = {"-p", "--preload"}, paramLabel = "SERVICE[,OPTIONS]",
             description = "Load a service before the program starts: a name from the distribution's"
@@ -109,7 +114,10 @@ public final class Main implements Callable<Integer> {
             return usageError("-s/--secure is not supported yet; run kmview without it");
         }
         if (rcFile != null && !Files.isRegularFile(rcFile)) {
-            return usageError("rc file " + rcFile + " not found; give -f an existing executable file");
+            return usageError("rc file " + rcFile + " not found or not a regular file; give -f an executable file");
+        }
+        if (viewName.getBytes(java.nio.charset.StandardCharsets.UTF_8).length > MAX_VIEW_NAME) {
+            return usageError("view name given to -V is longer than " + MAX_VIEW_NAME + " bytes; give a shorter one");
         }
 
         List<ServiceSpec> services = new ArrayList<>();

@@ -320,4 +320,13 @@ class CommandLineIT {
         assertTrue(run.stderr().contains("failed: Invalid argument"), run::toString);
         assertTrue(run.stderr().contains("unknown viewfs option \"mvoe\""), run::toString);
     }
+
+    @Test
+    void longViewNameRejected() {
+        Run.Result run = Run.insideWith(List.of("-V", "n".repeat(256)), "true").result();
+
+        assertUsageError(run);
+        assertOneLine(run);
+        assertTrue(run.stderr().contains("longer than 255 bytes"), run::toString);
+    }
 }

@@ -185,4 +185,34 @@ class ServiceManagementIT {
             assertTrue(run.stderr().contains("not inside a kmview view"), run::toString);
         }
     }
+
+    @Test
+    void addByRelativePathInView() {
+        // The jar path is read as the caller sees it: relative to its cwd, through a viewfs bind.
+        Path bound = tmp.resolve("bound");
+        Run.Result run = inView(List.of("-p", "viewfs"), "viewmount -t viewfs " + modulePath.resolve("scratch") + " "
+                + bound + " && cd " + bound + " && um_add_service ./scratch.jar && um_ls_service | cut -d: -f1");
+
+        assertEquals("viewfs\nscratch\n", run.stdout(), run::toString);
+    }
+
+    @Test
+    void addGetsServiceErrno() {
+        Run.Result run = inView(List.of("-p", "viewfs"), "um_add_service scratch,size=1");
+
+        assertEquals(1, run.exitCode(), run::toString);
+        assertTrue(run.stderr().contains("loading service scratch,size=1 failed: Invalid argument"), run::toString);
+    }
+
+    @Test
+    void busyMountRefusedUnlessLazy() {
+        Path target = tmp.resolve("dst");
+        Run.write(tmp.resolve("src/f"), "x\n");
+        Run.Result run = inView(List.of("-p", "viewfs"), "viewmount -t viewfs " + tmp.resolve("src") + " " + target
+                + " && exec 3< " + target + "/f && viewumount " + target + "; echo busy=$?; um_del_service viewfs;"
+                + " echo del=$?; viewumount -l " + target + "; echo lazy=$?");
+
+        assertEquals("busy=1\ndel=1\nlazy=0\n", run.stdout(), run::toString);
+        assertTrue(run.stderr().contains("file descriptor 3 of process"), run::toString);
+    }
 }

@@ -37,6 +37,8 @@ public final class Dispatcher implements SyscallHandler {
     private static final int SUN_PATH_OFFSET = 2;
     private static final int SUN_PATH_MAX = 108;
     private static final int OPEN_HOW_SIZE = 24;
+    /** umount2's MNT_DETACH flag: a lazy unmount, even while the mount is in use. */
+    private static final long MNT_DETACH = 2;
     /** Maximum length of an argument list kmview rewrites for a script; longer ones run untranslated. */
     private static final int MAX_ARGUMENTS = 1 << 16;
     private static final long RESOLVE_NO_XDEV = 0x01;
@@ -145,7 +147,7 @@ public final class Dispatcher implements SyscallHandler {
             return;
         }
         Errno error = switch (nr) {
-            case ManagementCall.ADD_SERVICE -> services.add(argument,
+            case ManagementCall.ADD_SERVICE -> services.add(servicePathInView(stop, argument),
                     (stop.argument(1) & ManagementCall.ADD_PERMANENT) != 0);
             case ManagementCall.DEL_SERVICE -> services.remove(argument);
             default -> services.move(argument, (int) stop.argument(1));
@@ -155,6 +157,31 @@ public final class Dispatcher implements SyscallHandler {
         } else {
             stop.fail(error.number());
         }
+    }
+
+    /**
+     * Returns {@code spec} with a service path replaced by its host path: the caller names the
+     * path as the view shows it, relative to its own working directory (on the host with -x).
+     */
+    private String servicePathInView(SyscallStop stop, String spec) {
+        int comma = spec.indexOf(',');
+        String location = comma < 0 ? spec : spec.substring(0, comma);
+        if (!location.contains("/") && !location.endsWith(".jar")) {
+            return spec;
+        }
+        int tid = stop.tracee().tid();
+        String hostPath;
+        if (nesting) {
+            PathResolver.Resolution resolution = resolver.resolve(tid, tgid(tid), PathResolver.AT_FDCWD, location, true);
+            if (resolution.error() != null) {
+                return spec;
+            }
+            hostPath = resolution.hostPath();
+        } else {
+            String hostCwd = libc.readlink("/proc/" + tid + "/cwd");
+            hostPath = location.startsWith("/") || hostCwd == null ? location : MountTable.join(hostCwd, location);
+        }
+        return comma < 0 ? hostPath : hostPath + spec.substring(comma);
     }
 
     private void setViewName(SyscallStop stop) {
@@ -512,6 +539,16 @@ public final class Dispatcher implements SyscallHandler {
             return;
         }
         String mountPoint = target.error() == null ? target.viewPath() : hiddenMountPoint(stop, pathArg);
+        Optional<MountTable.Entry> top = mountPoint == null ? Optional.empty() : mounts.top(mountPoint);
+        if (top.isPresent() && (stop.argument(1) & MNT_DETACH) == 0) {
+            String user = busyUser(top.get());
+            if (user != null) {
+                LOG.warn("umount {} failed: {} is below it; use viewumount -l to unmount it anyway",
+                        mountPoint, user);
+                stop.fail(Errno.EBUSY.number());
+                return;
+            }
+        }
         if (mountPoint != null) {
             Optional<MountTable.Entry> removed = mounts.remove(mountPoint);
             if (removed.isPresent()) {
@@ -522,6 +559,55 @@ public final class Dispatcher implements SyscallHandler {
             }
         }
         apply(stop, pathArg, target);
+    }
+
+    /**
+     * Returns a description of a process of the view whose working directory or open file lies
+     * below the host tree of {@code entry}, or null if there is none. Only processes this tracer
+     * traces count, so processes outside the view never make a mount busy.
+     */
+    private String busyUser(MountTable.Entry entry) {
+        Optional<String> hostRoot = entry.mount().hostRoot();
+        if (hostRoot.isEmpty()) {
+            return null;
+        }
+        String tracer = Integer.toString(libc.gettid());
+        java.io.File[] processes = new java.io.File("/proc").listFiles(file -> file.getName().matches("\\d+"));
+        if (processes == null) {
+            return null;
+        }
+        for (java.io.File process : processes) {
+            String pid = process.getName();
+            if (!tracer.equals(statusField(pid, "TracerPid:"))) {
+                continue;
+            }
+            String cwd = libc.readlink("/proc/" + pid + "/cwd");
+            if (cwd != null && MountTable.isWithin(cwd, hostRoot.get())) {
+                return "the working directory of process " + pid;
+            }
+            String[] fds = new java.io.File("/proc/" + pid + "/fd").list();
+            for (String fd : fds == null ? new String[0] : fds) {
+                String target = libc.readlink("/proc/" + pid + "/fd/" + fd);
+                if (target != null && MountTable.isWithin(target, hostRoot.get())) {
+                    return "file descriptor " + fd + " of process " + pid;
+                }
+            }
+        }
+        return null;
+    }
+
+    private static String statusField(String pid, String field) {
+        try {
+            for (String line : java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/" + pid + "/status"),
+                    StandardCharsets.ISO_8859_1)) {
+                if (line.startsWith(field)) {
+                    return line.substring(field.length()).trim();
+                }
+            }
+        } catch (java.io.IOException | java.io.UncheckedIOException e) {
+            // The process ended meanwhile.
+        }
+        return null;
     }
 
     /**

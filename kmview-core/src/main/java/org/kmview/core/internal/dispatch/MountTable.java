@@ -59,6 +59,16 @@ public final class MountTable {
         return Optional.empty();
     }
 
+    /** Returns the mount that {@link #remove} would remove at {@code mountPoint}. */
+    public Optional<Entry> top(String mountPoint) {
+        for (int i = entries.size() - 1; i >= 0; i--) {
+            if (entries.get(i).mountPoint().equals(mountPoint)) {
+                return Optional.of(entries.get(i));
+            }
+        }
+        return Optional.empty();
+    }
+
     /** Returns the mounts, oldest first. */
     public List<Entry> entries() {
         return List.copyOf(entries);

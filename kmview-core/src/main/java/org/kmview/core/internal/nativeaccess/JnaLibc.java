@@ -191,6 +191,11 @@ public final class JnaLibc implements Libc {
     }
 
     @Override
+    public int gettid() {
+        return LinuxNative.gettid();
+    }
+
+    @Override
     public int getpid() {
         return LinuxNative.getpid();
     }

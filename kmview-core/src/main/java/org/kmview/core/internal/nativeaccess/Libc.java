@@ -63,6 +63,9 @@ public interface Libc {
     /** Makes the argument-less syscall {@code number}; returns its result or a negative errno. */
     long syscall(long number);
 
+    /** Returns the thread id of the calling thread. */
+    int gettid();
+
     /** Returns the pid of kmview's own process. */
     int getpid();
 

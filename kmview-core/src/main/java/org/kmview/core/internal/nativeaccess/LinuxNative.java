@@ -41,6 +41,8 @@ final class LinuxNative {
 
     static native int getpid();
 
+    static native int gettid();
+
     static native long syscall(long number) throws LastErrorException;
 
     static native int getpgid(int pid) throws LastErrorException;
