@@ -73,4 +73,21 @@ class ExampleServiceIT {
         assertEquals(2, run.exitCode(), run::toString);
         assertTrue(run.stderr().contains("scratch takes no service options"), run::toString);
     }
+
+    @Test
+    void guideStepsInRunningView() {
+        // The commands of the guide's "Load it" section, typed into the view's shell.
+        Path jar = build();
+        Path work = tmp.resolve("work");
+        String steps = String.join("\n", "um_add_service scratch", "um_ls_service",
+                "viewmount -t scratch none " + work, "echo data > " + work + "/f; cat " + work + "/f",
+                "viewumount " + work, "um_del_service scratch", "um_ls_service", "");
+
+        Run.Result run = Run.inside("bash").input(steps).env("KMVIEW_MODULE_PATH", jar.getParent().toString()).result();
+
+        assertEquals("scratch: private scratch directories, deleted at unmount (mount -t scratch none DIR)\ndata\n",
+                run.stdout(), run::toString);
+        assertEquals("", run.stderr(), run::toString);
+        assertFalse(Files.exists(work), "the mount point must not be created on the host");
+    }
 }
