@@ -11,7 +11,7 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * rc files: run in the view before the program, so what they mount the program sees.
+ * rc files: run in the view before the program, so the program gets what they mount.
  * /etc/viewosrc is left alone, since these tests must not change the machine.
  */
 @Timeout(60)

@@ -54,17 +54,17 @@ final class Run {
                 .toAbsolutePath().toString();
     }
 
-    /** A command run natively. */
+    /** Creates a command that runs natively. */
     static Run outside(String... command) {
         return new Run(List.of(command));
     }
 
-    /** A command run in a view with no options. */
+    /** Creates a command that runs in a view with no options. */
     static Run inside(String... command) {
         return insideWith(List.of(), command);
     }
 
-    /** A command run in a view with kmview options, such as {@code -p viewfs}. */
+    /** Creates a command that runs in a view with kmview options, such as {@code -p viewfs}. */
     static Run insideWith(List<String> kmviewOptions, String... command) {
         List<String> full = new ArrayList<>();
         full.add(kmview());

@@ -491,7 +491,7 @@ public final class Dispatcher implements SyscallHandler {
                     target.viewPath(), type, options);
             stop.skip(0);
         } catch (ServiceException e) {
-            // The process sees only the errno, so the reason goes to kmview's stderr.
+            // The process gets only the errno, so the reason goes to kmview's stderr.
             LOG.warn("mount -t {} {} on {} failed: {}", type, source, target.viewPath(), e.getMessage());
             stop.fail(e.errno().number());
         } catch (RuntimeException e) {
@@ -717,46 +717,59 @@ public final class Dispatcher implements SyscallHandler {
         if (hostDir == null || !hostDir.startsWith("/")) {
             return;
         }
+
+        // Most directories hold no mount point, so the fd's position is read only for those that do.
         String viewDir = mounts.toView(hostDir).viewPath();
         List<String> hidden = mounts.hiddenNamesIn(viewDir);
-        List<DirectoryEntries.Entry> added = firstBatch(tid, fd) ? missingMountPoints(viewDir, hostDir) : List.of();
+        List<DirectoryEntries.Entry> added = List.of();
+        if (!mounts.mountPointNamesIn(viewDir).isEmpty() && firstBatch(tid, fd)) {
+            added = missingMountPoints(viewDir, hostDir);
+        }
         if (hidden.isEmpty() && added.isEmpty()) {
             return;
         }
+
         DirectoryEntries format = syscall == Syscall.GETDENTS64 ? DirectoryEntries.LINUX_DIRENT64
                 : DirectoryEntries.LINUX_DIRENT;
         long buffer = stop.argument(1);
         long capacity = stop.argument(2);
-        stop.atExit(exit -> {
-            long count = exit.returnValue();
-            if (count <= 0) {
-                return;
-            }
-            byte[] data = exit.read(buffer, (int) count);
-            if (data == null) {
-                return;
-            }
-            int kept = format.remove(data, (int) count, hidden);
-            byte[] extra = format.encode(added, data, kept);
-            if (kept + extra.length > capacity) {
-                // NOTE: a mount point missing on the host is listed only if the first batch has room for
-                // it, so a full first buffer leaves it out of the listing.
-                extra = new byte[0];
-            }
-            if (kept == count && extra.length == 0) {
-                return;
-            }
-            if (kept == 0 && extra.length == 0) {
-                // An empty batch would read as the end of the directory: read the next batch instead.
-                exit.restart();
-                return;
-            }
-            byte[] result = new byte[kept + extra.length];
-            System.arraycopy(data, 0, result, 0, kept);
-            System.arraycopy(extra, 0, result, kept, extra.length);
-            exit.write(buffer, result);
-            exit.setReturnValue(result.length);
-        });
+        List<DirectoryEntries.Entry> entriesToAdd = added;
+        stop.atExit(exit -> editBatch(exit, format, buffer, capacity, hidden, entriesToAdd));
+    }
+
+    /** At the exit of getdents: removes the hidden names from the batch and appends the added entries. */
+    private static void editBatch(SyscallStop exit, DirectoryEntries format, long buffer, long capacity,
+                                  List<String> hidden, List<DirectoryEntries.Entry> added) {
+        long count = exit.returnValue();
+        if (count <= 0) {
+            return;
+        }
+        byte[] data = exit.read(buffer, (int) count);
+        if (data == null) {
+            return;
+        }
+
+        int kept = format.remove(data, (int) count, hidden);
+        byte[] extra = format.encode(added, data, kept);
+        if (kept + extra.length > capacity) {
+            // NOTE: a mount point missing on the host is listed only if the first batch has room for
+            // it, so a full first buffer leaves it out of the listing.
+            extra = new byte[0];
+        }
+        if (kept == count && extra.length == 0) {
+            return;
+        }
+        if (kept == 0 && extra.length == 0) {
+            // An empty batch would read as the end of the directory: read the next batch instead.
+            exit.restart();
+            return;
+        }
+
+        byte[] result = new byte[kept + extra.length];
+        System.arraycopy(data, 0, result, 0, kept);
+        System.arraycopy(extra, 0, result, kept, extra.length);
+        exit.write(buffer, result);
+        exit.setReturnValue(result.length);
     }
 
     /** Returns whether the directory fd is at its start, so its next batch is the first. */

@@ -10,7 +10,7 @@ import org.kmview.spi.VirtualMount;
 /**
  * The view's virtual mounts. A path belongs to the mount whose mount point is its longest
  * prefix. Of two mounts on one point, the one whose service comes first in the order of
- * precedence wins; of two mounts of one service, the later one wins, as on Linux.
+ * precedence wins. Of two mounts of one service, the later one wins, as on Linux.
  *
  * <p>Owned by the tracer thread. Paths are canonical absolute byte strings of the view.
  */

@@ -17,8 +17,8 @@ import org.kmview.core.View;
 import org.kmview.core.ViewConfig;
 
 /**
- * um_del_service drops a service's module layer: once the view forgets the service, nothing
- * keeps the layer, so its classes can be collected.
+ * um_del_service drops a service's module layer. Once the view has removed the service, nothing
+ * refers to the layer, so its classes can be collected.
  */
 class ServiceRemovalTest {
 
