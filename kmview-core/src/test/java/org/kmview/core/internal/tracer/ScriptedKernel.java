@@ -214,6 +214,30 @@ public final class ScriptedKernel {
                 "", filter);
     }
 
+    /** Runs {@code tracer}, made with {@link #tracer}, over the script with the filter of a view with no service. */
+    public int run(Tracer tracer) {
+        return tracer.run("/opt/kmview/libexec/kmview-exec", List.of("prog", "arg"), List.of("PATH=/usr/bin"), "",
+                filter());
+    }
+
+    /** Returns a tracer over these mocks, for tests whose handler calls back into the tracer. */
+    public Tracer tracer(SyscallHandler handler) {
+        return new Tracer(ptrace, libc, X86_64.INSTANCE, handler);
+    }
+
+    /** Queues a syscall-entry-stop of {@code tid} (PTRACE_SYSCALL) for syscall {@code nr}. */
+    public ScriptedKernel syscallEntry(int tid, long nr, long... arguments) {
+        return syscallStop(tid, syscallExitStop(), info -> {
+            info.op = SyscallInfo.OP_ENTRY;
+            info.arch = X86_64.AUDIT_ARCH_X86_64;
+            info.instructionPointer = INSTRUCTION_POINTER;
+            info.stackPointer = STACK_POINTER;
+            info.nr = nr;
+            Arrays.fill(info.args, 0);
+            System.arraycopy(arguments, 0, info.args, 0, arguments.length);
+        });
+    }
+
     /** Returns the filter of a view with no service loaded. */
     public static SeccompFilter filter() {
         return new SeccompFilter(X86_64.AUDIT_ARCH_X86_64)

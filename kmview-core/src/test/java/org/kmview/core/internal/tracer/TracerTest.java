@@ -24,6 +24,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 import org.junit.jupiter.api.Test;
+import org.kmview.core.internal.dispatch.ManagementCall;
 import org.mockito.ArgumentCaptor;
 import org.mockito.InOrder;
 import org.kmview.core.internal.nativeaccess.Libc;
@@ -402,5 +403,32 @@ class TracerTest {
 
         NativeException e = assertThrows(NativeException.class, () -> kernel.run(idle));
         assertEquals(22, e.errno());
+    }
+
+    @Test
+    void addedFilterInjectedAtNextEntry() {
+        // A handler adds a filter while serving a management call; the thread then stops at that
+        // call's exit (nothing to do), then at its next syscall entry, where read(2) becomes seccomp().
+        byte[] filter = new byte[24];
+        Tracer[] tracer = new Tracer[1];
+        kernel.seccompStop(PROGRAM, ManagementCall.PING)
+                .syscallExit(PROGRAM, 0)
+                .syscallEntry(PROGRAM, 0, 3, 0x7000, 64)
+                .syscallExit(PROGRAM, 0)
+                .waitStatus(PROGRAM, ScriptedKernel.exited(0));
+        tracer[0] = kernel.tracer(stop -> {
+            tracer[0].addFilter(filter);
+            stop.skip(0);
+        });
+        kernel.run(tracer[0]);
+
+        InOrder order = inOrder(ptrace);
+        order.verify(ptrace).pokeUser(PROGRAM, 15 * 8, 317);
+        order.verify(ptrace).pokeUser(PROGRAM, 14 * 8, 1);
+        order.verify(ptrace).pokeUser(PROGRAM, 14 * 8, 3);
+        order.verify(ptrace).pokeUser(PROGRAM, 10 * 8, 0);
+        order.verify(ptrace).pokeUser(PROGRAM, 16 * 8, ScriptedKernel.INSTRUCTION_POINTER - 2);
+        order.verify(ptrace).cont(PROGRAM, 0);
+        assertEquals(1, kernel.writes().stream().filter(write -> write.data().length == filter.length).count());
     }
 }
