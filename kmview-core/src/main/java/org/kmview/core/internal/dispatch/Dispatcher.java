@@ -102,7 +102,7 @@ public final class Dispatcher implements SyscallHandler {
             case SOCKADDR -> translateSocketAddress(stop, syscall);
             case GETCWD -> getcwd(stop);
             case DIRENTS -> filterDirectoryEntries(stop, syscall);
-            case REFUSE -> refuse(stop, syscall);
+            case REFUSE -> rejectBypass(stop, syscall);
             case NONE -> {
             }
         }
@@ -248,9 +248,9 @@ public final class Dispatcher implements SyscallHandler {
             return;
         }
 
-        String given = stop.readString(stop.argument(pathArg.index()));
-        String scriptName = syscall == Syscall.EXECVEAT && !given.startsWith("/")
-                ? "/dev/fd/" + (int) stop.argument(pathArg.dirfd()) + "/" + given : given;
+        String pathAsGiven = stop.readString(stop.argument(pathArg.index()));
+        String scriptName = syscall == Syscall.EXECVEAT && !pathAsGiven.startsWith("/")
+                ? "/dev/fd/" + (int) stop.argument(pathArg.dirfd()) + "/" + pathAsGiven : pathAsGiven;
         int argvIndex = pathArg.index() + 1;
         List<Long> argv = readPointerArray(stop, stop.argument(argvIndex));
         if (argv == null) {
@@ -334,11 +334,11 @@ public final class Dispatcher implements SyscallHandler {
         if (mounts.isEmpty()) {
             return;
         }
-        byte[] how = stop.read(stop.argument(2), OPEN_HOW_SIZE);
-        if (how == null || stop.argument(3) < OPEN_HOW_SIZE) {
+        byte[] openHow = stop.read(stop.argument(2), OPEN_HOW_SIZE);
+        if (openHow == null || stop.argument(3) < OPEN_HOW_SIZE) {
             return;
         }
-        ByteBuffer fields = ByteBuffer.wrap(how).order(ByteOrder.nativeOrder());
+        ByteBuffer fields = ByteBuffer.wrap(openHow).order(ByteOrder.nativeOrder());
         long flags = fields.getLong(0);
         long resolve = fields.getLong(16);
         PathArg pathArg = syscall.paths().get(0);
@@ -374,7 +374,7 @@ public final class Dispatcher implements SyscallHandler {
                 | RESOLVE_BENEATH | RESOLVE_IN_ROOT);
         if (cleared != resolve) {
             fields.putLong(16, cleared);
-            long address = stop.pushToStack(how);
+            long address = stop.pushToStack(openHow);
             if (address == 0) {
                 stop.fail(Errno.EFAULT.number());
                 return;
@@ -749,25 +749,25 @@ public final class Dispatcher implements SyscallHandler {
             return;
         }
 
-        int kept = format.remove(data, (int) count, hidden);
-        byte[] extra = format.encode(added, data, kept);
-        if (kept + extra.length > capacity) {
+        int keptLength = format.remove(data, (int) count, hidden);
+        byte[] extra = format.encode(added, data, keptLength);
+        if (keptLength + extra.length > capacity) {
             // NOTE: a mount point missing on the host is listed only if the first batch has room for
             // it, so a full first buffer leaves it out of the listing.
             extra = new byte[0];
         }
-        if (kept == count && extra.length == 0) {
+        if (keptLength == count && extra.length == 0) {
             return;
         }
-        if (kept == 0 && extra.length == 0) {
+        if (keptLength == 0 && extra.length == 0) {
             // An empty batch would read as the end of the directory: read the next batch instead.
             exit.restart();
             return;
         }
 
-        byte[] result = new byte[kept + extra.length];
-        System.arraycopy(data, 0, result, 0, kept);
-        System.arraycopy(extra, 0, result, kept, extra.length);
+        byte[] result = new byte[keptLength + extra.length];
+        System.arraycopy(data, 0, result, 0, keptLength);
+        System.arraycopy(extra, 0, result, keptLength, extra.length);
         exit.write(buffer, result);
         exit.setReturnValue(result.length);
     }
@@ -809,7 +809,7 @@ public final class Dispatcher implements SyscallHandler {
         return entries;
     }
 
-    private void refuse(SyscallStop stop, Syscall syscall) {
+    private void rejectBypass(SyscallStop stop, Syscall syscall) {
         if (fileSystems.isEmpty()) {
             return;
         }
