@@ -390,9 +390,9 @@ static int require_view(const struct command *cmd)
 }
 
 /* Reports a failed management call and returns the exit status for it. */
-static int call_failed(const struct command *cmd, const char *what, const char *value)
+static int call_failed(const struct command *cmd, const char *action, const char *value)
 {
-    fprintf(stderr, "%s: %s %s failed: %s\n", cmd->name, what, value, strerror(errno));
+    fprintf(stderr, "%s: %s %s failed: %s\n", cmd->name, action, value, strerror(errno));
     return EXIT_CALL_FAILED;
 }
 

@@ -48,10 +48,10 @@ static int is_kept(const char *keep_list, int fd)
         return 1;
     for (const char *p = keep_list; *p != '\0';) {
         char *end;
-        long kept = strtol(p, &end, 10);
+        long listed = strtol(p, &end, 10);
         if (end == p)
             break;
-        if (kept == fd)
+        if (listed == fd)
             return 1;
         p = *end == ',' ? end + 1 : end;
     }

@@ -61,10 +61,10 @@ final class Logging {
     }
 
     /** Logs a failure with its stack trace to the debug file, if there is one. */
-    static void debugFailure(String what, Throwable failure) {
+    static void debugFailure(String message, Throwable failure) {
         if (debugFile) {
             Logger log = LogManager.getLogger(Main.class);
-            log.debug(what, failure);
+            log.debug(message, failure);
         }
     }
 }

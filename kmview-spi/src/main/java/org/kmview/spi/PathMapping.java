@@ -3,7 +3,7 @@ package org.kmview.spi;
 import java.util.Objects;
 
 /**
- * What the view shows at a path below a mount point: a host path, or nothing.
+ * The content of the view at a path below a mount point: a host path, or nothing.
  */
 public sealed interface PathMapping permits PathMapping.Host, PathMapping.Hidden {
 

@@ -1,7 +1,7 @@
 package org.kmview.spi;
 
 /**
- * The view, as a service sees it while it starts. Arguments must not be null.
+ * The view as a service reaches it while it starts. Arguments must not be null.
  */
 public interface ServiceContext {
 

@@ -590,7 +590,7 @@ class ViewFsMoveIT {
         Run.Result nativeRun = outside(tmp, quote(Run.home().resolve("bin")) + "/" + command);
         Run.Result viewRun = inView(tmp, List.of(), command);
 
-        // The kernel's error is the same. The hint after it tells where a service type comes from.
+        // The kernel's error is the same. The hint after it names where a service type comes from.
         String nativeHint = "viewmount: not inside kmview, so only the kernel's types exist;";
         String viewHint = "viewmount: no service of this view serves type nosuchfs;";
         assertTrue(nativeRun.stderr().contains(nativeHint), nativeRun::toString);

@@ -673,6 +673,7 @@ public final class Dispatcher implements SyscallHandler {
             // Not AF_UNIX, or an abstract socket name: not a path.
             return;
         }
+
         int end = SUN_PATH_OFFSET;
         while (end < raw.length && raw[end] != 0) {
             end++;
@@ -688,6 +689,7 @@ public final class Dispatcher implements SyscallHandler {
         if (!resolution.translated()) {
             return;
         }
+
         byte[] hostPath = resolution.hostPath().getBytes(StandardCharsets.ISO_8859_1);
         if (hostPath.length >= SUN_PATH_MAX) {
             // NOTE: a host path of 108 bytes or more cannot be bound; a short symlink would lift this.

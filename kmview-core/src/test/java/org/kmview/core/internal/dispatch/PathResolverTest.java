@@ -384,7 +384,7 @@ class PathResolverTest {
 
     @Test
     void pipeMagicLinkAsDirectoryLeftToKernel() {
-        // The kernel answers ENOTDIR for a pipe used as a directory.
+        // The kernel returns ENOTDIR for a pipe used as a directory.
         PathResolver.Resolution r = resolve("/proc/self/fd/3/x");
 
         assertNull(r.error());

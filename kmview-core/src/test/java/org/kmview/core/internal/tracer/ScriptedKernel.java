@@ -155,15 +155,21 @@ public final class ScriptedKernel {
 
     /** Queues a seccomp stop of {@code tid} for syscall {@code nr} of the native ABI. */
     public ScriptedKernel seccompStop(int tid, long nr, long... arguments) {
-        return syscallStop(tid, eventStop(Ptrace.PTRACE_EVENT_SECCOMP), info -> {
-            info.op = SyscallInfo.OP_SECCOMP;
+        return syscallStop(tid, eventStop(Ptrace.PTRACE_EVENT_SECCOMP), enteringSyscall(SyscallInfo.OP_SECCOMP, nr,
+                arguments));
+    }
+
+    /** Returns a filler for the info of a stop where syscall {@code nr} is entered. */
+    private static Consumer<SyscallInfo> enteringSyscall(int op, long nr, long[] arguments) {
+        return info -> {
+            info.op = op;
             info.arch = X86_64.AUDIT_ARCH_X86_64;
             info.instructionPointer = INSTRUCTION_POINTER;
             info.stackPointer = STACK_POINTER;
             info.nr = nr;
             Arrays.fill(info.args, 0);
             System.arraycopy(arguments, 0, info.args, 0, arguments.length);
-        });
+        };
     }
 
     /**
@@ -227,15 +233,7 @@ public final class ScriptedKernel {
 
     /** Queues a syscall-entry-stop of {@code tid} (PTRACE_SYSCALL) for syscall {@code nr}. */
     public ScriptedKernel syscallEntry(int tid, long nr, long... arguments) {
-        return syscallStop(tid, syscallExitStop(), info -> {
-            info.op = SyscallInfo.OP_ENTRY;
-            info.arch = X86_64.AUDIT_ARCH_X86_64;
-            info.instructionPointer = INSTRUCTION_POINTER;
-            info.stackPointer = STACK_POINTER;
-            info.nr = nr;
-            Arrays.fill(info.args, 0);
-            System.arraycopy(arguments, 0, info.args, 0, arguments.length);
-        });
+        return syscallStop(tid, syscallExitStop(), enteringSyscall(SyscallInfo.OP_ENTRY, nr, arguments));
     }
 
     /** Returns the filter of a view with no service loaded. */

@@ -407,8 +407,8 @@ class TracerTest {
 
     @Test
     void addedFilterInjectedAtNextEntry() {
-        // A handler adds a filter while serving a management call; the thread then stops at that
-        // call's exit (nothing to do), then at its next syscall entry, where read(2) becomes seccomp().
+        // A handler adds a filter while serving a management call. The thread then stops at that
+        // call's exit, where nothing happens, and at its next syscall entry, where read(2) becomes seccomp().
         byte[] filter = new byte[24];
         Tracer[] tracer = new Tracer[1];
         kernel.seccompStop(PROGRAM, ManagementCall.PING)
