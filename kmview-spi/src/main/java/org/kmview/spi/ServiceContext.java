@@ -13,6 +13,12 @@ public interface ServiceContext {
      */
     void registerFileSystem(FileSystemType type);
 
+    /**
+     * Writes one line to the view's debug log ({@code kmview -o FILE}), marked with the service's
+     * name. Without {@code -o} the line goes nowhere.
+     */
+    void debug(String message);
+
     /** Returns the name of the view ({@code kmview -V NAME}), or an empty string if it has none. */
     String viewName();
 }

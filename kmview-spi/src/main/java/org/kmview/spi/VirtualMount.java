@@ -28,6 +28,27 @@ public interface VirtualMount {
         return Optional.empty();
     }
 
+    /**
+     * Returns the control file at a path below the mount point, if writes to that path are
+     * commands for the service. The default has none.
+     *
+     * @param relative the path below the mount point, as {@link #map} receives it
+     */
+    default Optional<ControlFile> controlFile(String relative) {
+        return Optional.empty();
+    }
+
+    /**
+     * Returns the interpreter this mount runs {@code executable} with, if it claims the file, as a
+     * binfmt_misc entry claims it. kmview asks the newest mount first; the first claim wins. The default claims
+     * nothing.
+     *
+     * @throws ServiceException with the errno execve returns instead of running the file
+     */
+    default Optional<Interpreter> interpreterFor(Executable executable) throws ServiceException {
+        return Optional.empty();
+    }
+
     /** Releases what the mount holds. kmview calls it once, after the mount left the view. */
     default void unmount() {
     }
