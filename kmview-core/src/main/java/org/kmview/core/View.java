@@ -96,6 +96,11 @@ public final class View implements ServiceManager {
             }
 
             @Override
+            public void debug(String message) {
+                LogManager.getLogger("kmview.service." + name).debug(message);
+            }
+
+            @Override
             public String viewName() {
                 return identity.name();
             }
@@ -132,6 +137,8 @@ public final class View implements ServiceManager {
                 Dispatcher dispatcher = new Dispatcher(arch, libc, mounts, fileSystems, identity, config.nesting());
                 dispatcher.manageServicesWith(this);
                 tracer = new Tracer(new JnaPtrace(), libc, arch, dispatcher);
+                tracer.setWriteTrapFilter(writeTrapFilter(arch).toBytes());
+                dispatcher.trapWritesWith(tracer::trapWrites);
                 String keepFds = config.keepFds().stream().map(String::valueOf).collect(Collectors.joining(","));
                 List<String> rcFiles = config.rcFiles().stream().map(Path::toString).toList();
                 status.set(tracer.run(config.execStub().toString(), rcFiles, config.program(),
@@ -286,13 +293,24 @@ public final class View implements ServiceManager {
             return filter;
         }
         for (Syscall syscall : Syscall.values()) {
-            if (syscall.kind() != Syscall.Kind.NONE) {
+            if (syscall.kind() != Syscall.Kind.NONE && syscall.kind() != Syscall.Kind.WRITE) {
                 arch.number(syscall).ifPresent(filter::trap);
             }
         }
         // NOTE: 32-bit and x32 syscalls fail with ENOSYS while a path service is active, since
         // only the native table is translated.
         return filter.foreign(SeccompFilter.SECCOMP_RET_ERRNO | Errno.ENOSYS.number(), arch.foreignSyscallBit());
+    }
+
+    /** Returns the filter a process adds when it opens a control file: its writes stop at the tracer. */
+    private static SeccompFilter writeTrapFilter(Arch arch) {
+        SeccompFilter filter = new SeccompFilter(arch.auditArch());
+        for (Syscall syscall : Syscall.values()) {
+            if (syscall.kind() == Syscall.Kind.WRITE) {
+                arch.number(syscall).ifPresent(filter::trap);
+            }
+        }
+        return filter;
     }
 
     private void stopServices() {

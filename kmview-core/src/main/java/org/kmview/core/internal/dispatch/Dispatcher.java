@@ -7,6 +7,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.IntConsumer;
 
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
@@ -16,7 +17,9 @@ import org.kmview.core.internal.syscall.PathArg;
 import org.kmview.core.internal.syscall.Syscall;
 import org.kmview.core.internal.tracer.SyscallHandler;
 import org.kmview.core.internal.tracer.SyscallStop;
+import org.kmview.spi.ControlFile;
 import org.kmview.spi.Errno;
+import org.kmview.spi.Executable;
 import org.kmview.spi.MountRequest;
 import org.kmview.spi.Options;
 import org.kmview.spi.ServiceException;
@@ -46,6 +49,12 @@ public final class Dispatcher implements SyscallHandler {
     private static final long RESOLVE_NO_SYMLINKS = 0x04;
     private static final long RESOLVE_BENEATH = 0x08;
     private static final long RESOLVE_IN_ROOT = 0x10;
+    private static final long O_ACCMODE = 3;
+    private static final long O_RDONLY = 0;
+    private static final long O_TRUNC = 01000;
+    /** The most a single write to a control file hands its service; the write returns what it took. */
+    private static final int MAX_CONTROL_WRITE = 1 << 16;
+    private static final long IOV_MAX = 1024;
 
     private final Arch arch;
     private final Libc libc;
@@ -57,6 +66,10 @@ public final class Dispatcher implements SyscallHandler {
     private final boolean nesting;
     private ServiceManager services;
     private final Map<Integer, Integer> tgids = new HashMap<>();
+    private final InterpretedExec interpreted;
+    private IntConsumer trapWrites = tid -> {
+        throw new IllegalStateException("no tracer traps writes for control files");
+    };
 
     /** Creates a dispatcher for a view whose file system types are {@code fileSystems}. */
     public Dispatcher(Arch arch, Libc libc, MountTable mounts, FileSystems fileSystems, int kmviewPid) {
@@ -79,6 +92,15 @@ public final class Dispatcher implements SyscallHandler {
         this.identity = identity;
         this.kmviewPid = identity.serverId();
         this.nesting = nesting;
+        this.interpreted = new InterpretedExec(arch, mounts, resolver);
+    }
+
+    /**
+     * Sets what makes a process trap its writes, called with the thread id of a process that
+     * opens a control file for writing.
+     */
+    public void trapWritesWith(IntConsumer trapper) {
+        this.trapWrites = trapper;
     }
 
     @Override
@@ -103,6 +125,7 @@ public final class Dispatcher implements SyscallHandler {
             case GETCWD -> getcwd(stop);
             case DIRENTS -> filterDirectoryEntries(stop, syscall);
             case REFUSE -> rejectBypass(stop, syscall);
+            case WRITE -> writeToControlFile(stop, syscall);
             case NONE -> {
             }
         }
@@ -111,6 +134,7 @@ public final class Dispatcher implements SyscallHandler {
     @Override
     public void onProcessExit(int tid) {
         tgids.remove(tid);
+        interpreted.forget(tid);
     }
 
     private void onManagementCall(SyscallStop stop, int nr) {
@@ -210,34 +234,173 @@ public final class Dispatcher implements SyscallHandler {
             if (!apply(stop, pathArg, resolution)) {
                 return;
             }
+            if (opensForWriting(stop, syscall)) {
+                noteControlFileOpen(stop, resolution, syscall == Syscall.OPEN ? 1 : syscall == Syscall.OPENAT ? 2 : -1);
+            }
+        }
+    }
+
+    private static boolean opensForWriting(SyscallStop stop, Syscall syscall) {
+        return switch (syscall) {
+            case CREAT -> true;
+            case OPEN -> (stop.argument(1) & O_ACCMODE) != O_RDONLY;
+            case OPENAT -> (stop.argument(2) & O_ACCMODE) != O_RDONLY;
+            default -> false;
+        };
+    }
+
+    /**
+     * Makes the process trap its writes when it opens a control file for writing, so each write
+     * to the file reaches the service. Other processes never trap writes.
+     *
+     * @param flagsIndex the argument that holds the open flags, or -1 when none does
+     */
+    private void noteControlFileOpen(SyscallStop stop, PathResolver.Resolution resolution, int flagsIndex) {
+        if (resolution.error() == null && resolution.viewPath() != null
+                && mounts.controlAt(resolution.viewPath()).isPresent()) {
+            trapWrites.accept(stop.tracee().tid());
+            // The service keeps the file's content, which O_TRUNC (as in `echo 1 > FILE`) would erase.
+            if (flagsIndex >= 0 && (stop.argument(flagsIndex) & O_TRUNC) != 0) {
+                stop.setArgument(flagsIndex, stop.argument(flagsIndex) & ~O_TRUNC);
+            }
         }
     }
 
     /**
-     * Translates execve and execveat. A script whose path or #! interpreter the view changes is
-     * run as the kernel's binfmt_script would run it, but with both paths in view terms: the
-     * interpreter's host path is exec'd with the argument list {@code interpreter [arg] script
-     * args...}, where {@code script} is the path as the process gave it, so the interpreter opens
-     * it through the view.
+     * Hands a write on a control file to its service; other writes run untouched. Only processes
+     * that opened a control file trap their writes at all.
+     */
+    private void writeToControlFile(SyscallStop stop, Syscall syscall) {
+        if (mounts.isEmpty()) {
+            return;
+        }
+        int tid = stop.tracee().tid();
+        String hostPath = libc.readlink("/proc/" + tid + "/fd/" + (int) stop.argument(0));
+        if (hostPath == null || !hostPath.startsWith("/")) {
+            return;
+        }
+        Optional<MountTable.Control> control = mounts.controlOfHost(hostPath);
+        if (control.isEmpty()) {
+            return;
+        }
+        byte[] data = switch (syscall) {
+            case WRITE, PWRITE64 -> stop.read(stop.argument(1), (int) Math.min(stop.argument(2), MAX_CONTROL_WRITE));
+            default -> gather(stop, stop.argument(1), stop.argument(2));
+        };
+        if (data == null) {
+            stop.fail(Errno.EFAULT.number());
+            return;
+        }
+        try {
+            stop.skip(control.get().file().write(data, caller(tid)));
+        } catch (ServiceException e) {
+            LOG.debug("[{}] write to {} refused: {}", tid, control.get().viewPath(), e.getMessage());
+            stop.fail(e.errno().number());
+        } catch (RuntimeException e) {
+            LOG.error("[{}] the service of {} failed to serve a write", tid, control.get().viewPath(), e);
+            stop.fail(Errno.EIO.number());
+        }
+    }
+
+    /** Reads the buffers of a struct iovec array, up to {@link #MAX_CONTROL_WRITE} bytes in all. */
+    private static byte[] gather(SyscallStop stop, long iovecs, long count) {
+        if (count < 0 || count > IOV_MAX) {
+            return null;
+        }
+        java.io.ByteArrayOutputStream data = new java.io.ByteArrayOutputStream();
+        byte[] array = count == 0 ? new byte[0] : stop.read(iovecs, (int) count * 16);
+        if (array == null) {
+            return null;
+        }
+        ByteBuffer entries = ByteBuffer.wrap(array).order(ByteOrder.nativeOrder());
+        for (int i = 0; i < count && data.size() < MAX_CONTROL_WRITE; i++) {
+            long base = entries.getLong(16 * i);
+            int length = (int) Math.min(entries.getLong(16 * i + 8), MAX_CONTROL_WRITE - data.size());
+            if (length > 0) {
+                byte[] part = stop.read(base, length);
+                if (part == null) {
+                    return null;
+                }
+                data.writeBytes(part);
+            }
+        }
+        return data.toByteArray();
+    }
+
+    /** Returns the writer of a control file as its service sees it. */
+    private ControlFile.Caller caller(int tid) {
+        int pid = tgid(tid);
+        return new ControlFile.Caller() {
+            @Override
+            public int pid() {
+                return pid;
+            }
+
+            @Override
+            public Optional<String> hostPath(String path) {
+                PathResolver.Resolution resolution = resolver.resolve(tid, pid, PathResolver.AT_FDCWD, path, true);
+                if (resolution.error() != null || resolution.hostPath() == null
+                        || !java.nio.file.Files.exists(java.nio.file.Path.of(resolution.hostPath()))) {
+                    return Optional.empty();
+                }
+                return Optional.of(resolution.hostPath());
+            }
+        };
+    }
+
+    /**
+     * Translates execve and execveat.
+     *
+     * <p>A file the kernel cannot run itself (neither an ELF binary of this machine nor a #!
+     * script) goes to the interpreters the mounts offer ({@link InterpretedExec}).
+     *
+     * <p>A script whose path or #! interpreter the view changes is run as the kernel's
+     * binfmt_script would run it, but with both paths in view terms: the interpreter's host path
+     * is exec'd with the argument list {@code interpreter [arg] script args...}, where
+     * {@code script} is the path as the process gave it, so the interpreter opens it through the
+     * view.
      */
     private void translateExec(SyscallStop stop, Syscall syscall) {
-        if (mounts.isEmpty()) {
+        if (mounts.isEmpty() || interpreted.continueRestarted(stop)) {
             return;
         }
         PathArg pathArg = syscall.paths().get(0);
         PathResolver.Resolution resolution = resolveArgument(stop, pathArg, pathArg.followsLast(stop.arguments()));
-        if (resolution == null || resolution.error() != null || resolution.viewPath() == null) {
+        if (resolution == null || resolution.error() != null) {
             if (resolution != null) {
                 apply(stop, pathArg, resolution);
             }
             return;
         }
-        Script script = Script.read(resolution.hostPath());
+        int tid = stop.tracee().tid();
+        String pathAsGiven = stop.readString(stop.argument(pathArg.index()));
+        String viewPath = resolution.viewPath();
+        String hostPath = resolution.hostPath();
+        if (pathAsGiven.isEmpty() && syscall == Syscall.EXECVEAT
+                && (stop.argument(4) & Syscall.Flags.AT_EMPTY_PATH) != 0) {
+            // fexecve: the file is the descriptor itself.
+            hostPath = libc.readlink("/proc/" + tid + "/fd/" + (int) stop.argument(pathArg.dirfd()));
+            viewPath = hostPath == null || !hostPath.startsWith("/") ? null : mounts.toView(hostPath).viewPath();
+        }
+        byte[] header = new byte[Executable.HEADER_SIZE];
+        int length = viewPath == null ? -1 : readHeader(hostPath, header);
+        if (length < 0) {
+            apply(stop, pathArg, resolution);
+            return;
+        }
+        String filename = execFilename(stop, syscall, pathArg, pathAsGiven);
+        if (!InterpretedExec.kernelRuns(header, length)) {
+            Executable executable = new Executable(filename, viewPath, hostPath, header);
+            if (!interpreted.run(stop, syscall, tid, tgid(tid), executable, pathArg.index() + 1)) {
+                apply(stop, pathArg, resolution);
+            }
+            return;
+        }
+        Script script = Script.parse(header, length);
         if (script == null) {
             apply(stop, pathArg, resolution);
             return;
         }
-        int tid = stop.tracee().tid();
         PathResolver.Resolution interpreter = resolver.resolve(tid, tgid(tid), PathResolver.AT_FDCWD,
                 script.interpreter(), true);
         if (!resolution.translated() && !interpreter.translated() && interpreter.error() == null) {
@@ -248,9 +411,6 @@ public final class Dispatcher implements SyscallHandler {
             return;
         }
 
-        String pathAsGiven = stop.readString(stop.argument(pathArg.index()));
-        String scriptName = syscall == Syscall.EXECVEAT && !pathAsGiven.startsWith("/")
-                ? "/dev/fd/" + (int) stop.argument(pathArg.dirfd()) + "/" + pathAsGiven : pathAsGiven;
         int argvIndex = pathArg.index() + 1;
         List<Long> argv = readPointerArray(stop, stop.argument(argvIndex));
         if (argv == null) {
@@ -262,7 +422,7 @@ public final class Dispatcher implements SyscallHandler {
         if (script.argument() != null) {
             newArgv.add(stop.pushString(script.argument()));
         }
-        newArgv.add(stop.pushString(scriptName));
+        newArgv.add(stop.pushString(filename));
         newArgv.addAll(argv.subList(Math.min(1, argv.size()), argv.size()));
         ByteBuffer array = ByteBuffer.allocate(8 * (newArgv.size() + 1)).order(ByteOrder.nativeOrder());
         newArgv.forEach(array::putLong);
@@ -277,8 +437,37 @@ public final class Dispatcher implements SyscallHandler {
         LOG.trace("[{}] script {} runs {}", tid, resolution.viewPath(), interpreter.hostPath());
     }
 
+    /**
+     * Returns the name the kernel gives the file of an exec (bprm->filename): the path as given,
+     * or for execveat of a relative path from a descriptor, {@code /dev/fd/N/PATH} or
+     * {@code /dev/fd/N}.
+     */
+    private static String execFilename(SyscallStop stop, Syscall syscall, PathArg pathArg, String pathAsGiven) {
+        if (syscall != Syscall.EXECVEAT || pathAsGiven.startsWith("/")) {
+            return pathAsGiven;
+        }
+        int dirfd = (int) stop.argument(pathArg.dirfd());
+        if (dirfd == PathResolver.AT_FDCWD) {
+            return pathAsGiven;
+        }
+        return pathAsGiven.isEmpty() ? "/dev/fd/" + dirfd : "/dev/fd/" + dirfd + "/" + pathAsGiven;
+    }
+
+    /**
+     * Reads the first bytes of a host file into {@code header}, the rest left zero, as the kernel
+     * reads them to choose a binary format. Returns how many were read, or -1 if the file is
+     * unreadable.
+     */
+    private static int readHeader(String hostPath, byte[] header) {
+        try (java.io.InputStream in = java.nio.file.Files.newInputStream(java.nio.file.Path.of(hostPath))) {
+            return in.readNBytes(header, 0, header.length);
+        } catch (java.io.IOException | RuntimeException e) {
+            return -1;
+        }
+    }
+
     /** Reads a NULL-terminated array of pointers, or returns null if it is unreadable or too long. */
-    private static List<Long> readPointerArray(SyscallStop stop, long address) {
+    static List<Long> readPointerArray(SyscallStop stop, long address) {
         List<Long> pointers = new java.util.ArrayList<>();
         for (int i = 0; i < MAX_ARGUMENTS; i++) {
             byte[] raw = stop.read(address + 8L * i, 8);
@@ -369,6 +558,10 @@ public final class Dispatcher implements SyscallHandler {
         }
         if (!apply(stop, pathArg, resolution)) {
             return;
+        }
+        if ((flags & O_ACCMODE) != O_RDONLY) {
+            // NOTE: O_TRUNC in open_how stays, so the service rewrites the file after each write.
+            noteControlFileOpen(stop, resolution, -1);
         }
         long cleared = resolve & ~(RESOLVE_NO_XDEV | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_SYMLINKS
                 | RESOLVE_BENEATH | RESOLVE_IN_ROOT);

@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 
+import org.kmview.spi.ControlFile;
 import org.kmview.spi.PathMapping;
 import org.kmview.spi.VirtualMount;
 
@@ -119,6 +120,45 @@ public final class MountTable {
             return new ViewName(hostPath, false);
         }
         return new ViewName(bestView, true);
+    }
+
+    /**
+     * A control file of a service, with the view path it has.
+     *
+     * @param viewPath the path of the file in the view
+     * @param file what serves writes to it
+     */
+    public record Control(String viewPath, ControlFile file) {
+    }
+
+    /** Returns the control file at the view path {@code viewPath}, if a mount has one there. */
+    public Optional<Control> controlAt(String viewPath) {
+        Entry owner = owner(viewPath);
+        if (owner == null) {
+            return Optional.empty();
+        }
+        return owner.mount().controlFile(relative(owner.mountPoint(), viewPath))
+                .map(file -> new Control(viewPath, file));
+    }
+
+    /**
+     * Returns the control file whose host file is {@code hostPath}, if a mount shows one there:
+     * the kernel names an open control file by its host path in /proc/PID/fd.
+     */
+    public Optional<Control> controlOfHost(String hostPath) {
+        for (int i = entries.size() - 1; i >= 0; i--) {
+            Entry entry = entries.get(i);
+            Optional<String> root = entry.mount().hostRoot();
+            if (root.isEmpty() || !isWithin(hostPath, root.get()) || hostPath.equals(root.get())) {
+                continue;
+            }
+            String relative = relative(root.get(), hostPath);
+            Optional<ControlFile> file = entry.mount().controlFile(relative);
+            if (file.isPresent()) {
+                return Optional.of(new Control(join(entry.mountPoint(), relative), file.get()));
+            }
+        }
+        return Optional.empty();
     }
 
     /** Returns whether a mount point lies strictly below the view path {@code viewPath}. */

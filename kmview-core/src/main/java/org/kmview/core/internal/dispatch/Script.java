@@ -27,6 +27,12 @@ record Script(String interpreter, String argument) {
         } catch (IOException | RuntimeException e) {
             return null;
         }
+        return parse(head, length);
+    }
+
+    /** Parses the #! line in the first {@code length} bytes of a file; returns null if it is no script. */
+    static Script parse(byte[] head, int length) {
+        length = Math.min(length, BINPRM_BUF_SIZE);
         if (length < 3 || head[0] != '#' || head[1] != '!') {
             return null;
         }

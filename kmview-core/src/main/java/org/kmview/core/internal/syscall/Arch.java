@@ -36,6 +36,9 @@ public interface Arch {
     /** Returns the PTRACE_POKEUSER offset of the instruction pointer. */
     long instructionPointerOffset();
 
+    /** Returns the PTRACE_POKEUSER offset of the stack pointer. */
+    long stackPointerOffset();
+
     /** Returns the length of the syscall instruction, to step back over it and run the call again. */
     int syscallInstructionLength();
 

@@ -94,7 +94,12 @@ public enum Syscall {
     GETCWD(Kind.GETCWD),
     GETDENTS(Kind.DIRENTS),
     GETDENTS64(Kind.DIRENTS),
-    IO_URING_SETUP(Kind.REFUSE);
+    IO_URING_SETUP(Kind.REFUSE),
+    WRITE(Kind.WRITE),
+    PWRITE64(Kind.WRITE),
+    WRITEV(Kind.WRITE),
+    PWRITEV(Kind.WRITE),
+    PWRITEV2(Kind.WRITE);
 
     /** The handler that serves a syscall. */
     public enum Kind {
@@ -119,7 +124,12 @@ public enum Syscall {
         /** Directory listings: hidden names removed. */
         DIRENTS,
         /** Calls that could bypass translation: refused while a path service is active. */
-        REFUSE
+        REFUSE,
+        /**
+         * Writes, which may go to a control file of a service. Trapped only in the processes
+         * that opened a control file for writing, never view-wide.
+         */
+        WRITE
     }
 
     private final Kind kind;

@@ -27,13 +27,19 @@ public final class X86_64 implements Arch {
     private static final long RDI = 14 * 8;
     private static final long ORIG_RAX = 15 * 8;
     private static final long RIP = 16 * 8;
+    private static final long RSP = 19 * 8;
     private static final long[] ARGUMENTS = {RDI, RSI, RDX, R10, R8, R9};
 
     private final Map<Syscall, Integer> numbers = new EnumMap<>(Syscall.class);
     private final Syscall[] byNumber;
 
     private X86_64() {
+        put(Syscall.WRITE, 1);
         put(Syscall.OPEN, 2);
+        put(Syscall.PWRITE64, 18);
+        put(Syscall.WRITEV, 20);
+        put(Syscall.PWRITEV, 296);
+        put(Syscall.PWRITEV2, 328);
         put(Syscall.STAT, 4);
         put(Syscall.LSTAT, 6);
         put(Syscall.ACCESS, 21);
@@ -156,6 +162,11 @@ public final class X86_64 implements Arch {
     @Override
     public long instructionPointerOffset() {
         return RIP;
+    }
+
+    @Override
+    public long stackPointerOffset() {
+        return RSP;
     }
 
     @Override

@@ -31,6 +31,7 @@ public final class SyscallStop {
     private boolean skipped;
     private long stackUsed;
     private Consumer<SyscallStop> exitAction;
+    private Consumer<SyscallStop> execAction;
 
     SyscallStop(Ptrace ptrace, Libc libc, Arch arch, byte[] stringBuffer) {
         this.ptrace = ptrace;
@@ -45,6 +46,7 @@ public final class SyscallStop {
         skipped = false;
         stackUsed = arch.redZone();
         exitAction = null;
+        execAction = null;
         ptrace.syscallInfo(tracee.tid(), info);
     }
 
@@ -182,12 +184,76 @@ public final class SyscallStop {
         exitAction = action;
     }
 
+    /**
+     * Runs {@code action} if the syscall, an execve, succeeds: at the exec stop, when the new
+     * program's stack is set up but none of its instructions ran. The action may read and edit
+     * the new program's stack through this stop; {@link #stackPointer} is the new program's.
+     */
+    public void atExec(Consumer<SyscallStop> action) {
+        execAction = action;
+    }
+
+    /** Returns the thread's stack pointer as of the last stop this object read. */
+    public long stackPointer() {
+        return info.stackPointer;
+    }
+
+    /** Sets the thread's stack pointer. */
+    public void setStackPointer(long value) {
+        ptrace.pokeUser(tracee.tid(), arch.stackPointerOffset(), value);
+        info.stackPointer = value;
+    }
+
+    /**
+     * At the seccomp stop: makes the kernel run syscall {@code nr} with {@code arguments} in place
+     * of the one the thread made. The thread's registers are not restored at exit; the caller
+     * sets them there, usually with {@link #restartAs}.
+     */
+    public void replaceSyscall(long nr, long... arguments) {
+        ptrace.pokeUser(tracee.tid(), arch.syscallNumberOffset(), nr);
+        for (int i = 0; i < arguments.length; i++) {
+            ptrace.pokeUser(tracee.tid(), arch.argumentOffset(i), arguments[i]);
+        }
+    }
+
+    /**
+     * At the exit stop: makes the thread run syscall {@code nr} with {@code arguments} next, by
+     * stepping back over the syscall instruction; its seccomp stop comes again if it is trapped.
+     */
+    public void restartAs(long nr, long... arguments) {
+        for (int i = 0; i < arguments.length; i++) {
+            ptrace.pokeUser(tracee.tid(), arch.argumentOffset(i), arguments[i]);
+        }
+        ptrace.pokeUser(tracee.tid(), arch.instructionPointerOffset(),
+                info.instructionPointer - arch.syscallInstructionLength());
+        ptrace.pokeUser(tracee.tid(), arch.returnValueOffset(), nr);
+    }
+
+    /** At the exit stop: sets the six argument registers, as the process passed them, for example. */
+    public void resetArguments(long[] arguments) {
+        for (int i = 0; i < arguments.length; i++) {
+            ptrace.pokeUser(tracee.tid(), arch.argumentOffset(i), arguments[i]);
+        }
+    }
+
+    /** Runs at the exec stop of a successful execve: the action set with {@link #atExec}. */
+    void finishAtExec(Tracee current) {
+        if (execAction == null) {
+            return;
+        }
+        this.tracee = current;
+        ptrace.syscallInfo(current.tid(), info);
+        Consumer<SyscallStop> action = execAction;
+        execAction = null;
+        action.accept(this);
+    }
+
     boolean skipped() {
         return skipped;
     }
 
     boolean needsExitStop() {
-        return !skipped && (editedArguments != 0 || exitAction != null);
+        return !skipped && (editedArguments != 0 || exitAction != null || execAction != null);
     }
 
     /** Runs at the exit stop: the exit action, then the restore of edited arguments. */

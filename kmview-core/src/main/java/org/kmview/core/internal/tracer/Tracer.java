@@ -55,6 +55,8 @@ public final class Tracer {
     private volatile int programPid;
     /** Filters added to running processes, by generation; index 0 is unused. */
     private final List<byte[]> widerFilters = new java.util.ArrayList<>(List.of(new byte[0]));
+    /** The filter a process gets when it opens a control file; empty until set. */
+    private byte[] writeTrapFilter = new byte[0];
     private final SyscallInfo injectionInfo = new SyscallInfo();
     /** The thread whose seccomp stop the handler is serving. */
     private int handlingTid;
@@ -214,8 +216,11 @@ public final class Tracer {
             case Ptrace.PTRACE_EVENT_SECCOMP -> onSeccomp(tracee);
             case Ptrace.PTRACE_EVENT_FORK, Ptrace.PTRACE_EVENT_VFORK, Ptrace.PTRACE_EVENT_CLONE -> {
                 int child = (int) ptrace.eventMessage(tid);
-                // The child has the filters of the thread that created it.
-                tracees.computeIfAbsent(child, Tracee::new).filterGeneration = tracee.filterGeneration;
+                // The child has the filters of the thread that created it, and its descriptors.
+                Tracee created = tracees.computeIfAbsent(child, Tracee::new);
+                created.filterGeneration = tracee.filterGeneration;
+                created.writesTrapped = tracee.writesTrapped;
+                created.wantsWriteTrap = tracee.wantsWriteTrap;
                 LOG.trace("[{}] new thread or process {}", tid, child);
                 resume(tracee, 0);
             }
@@ -229,10 +234,11 @@ public final class Tracer {
                     }
                     handler.onProcessExit(formerTid);
                 }
+                tracee.setTgid(tid);
                 if (tracee.pendingExit != null) {
                     tracee.execedDuringSyscall = true;
+                    tracee.pendingExit.finishAtExec(tracee);
                 }
-                tracee.setTgid(tid);
                 resume(tracee, 0);
             }
             default -> resume(tracee, 0);
@@ -329,8 +335,49 @@ public final class Tracer {
         LOG.debug("[{}] filter generation {} added", caller, widerFilters.size() - 1);
     }
 
+    /** Sets the filter {@link #trapWrites} adds: it traps the write calls a control file needs. */
+    public void setWriteTrapFilter(byte[] filter) {
+        this.writeTrapFilter = filter.clone();
+    }
+
+    /**
+     * Makes every thread of the process of {@code tid} trap its write calls from its next syscall
+     * on, and the processes it creates after. A process that opened a control file of a service
+     * needs it, since the service answers each write to that file. Other processes keep their
+     * writes untrapped.
+     *
+     * <p>Precondition: runs on the tracer thread, while a handler serves a seccomp stop of {@code tid}.
+     */
+    public void trapWrites(int tid) {
+        if (writeTrapFilter.length == 0) {
+            throw new IllegalStateException("no write-trap filter is set");
+        }
+        String[] threads = new java.io.File("/proc/" + tid + "/task").list();
+        List<Integer> tids = new java.util.ArrayList<>(List.of(tid));
+        if (threads != null) {
+            for (String thread : threads) {
+                tids.add(Integer.parseInt(thread));
+            }
+        }
+        for (int thread : tids) {
+            Tracee tracee = tracees.get(thread);
+            if (tracee == null || tracee.writesTrapped || tracee.wantsWriteTrap) {
+                continue;
+            }
+            tracee.wantsWriteTrap = true;
+            if (thread != handlingTid && !tracee.listening) {
+                try {
+                    ptrace.interrupt(thread);
+                } catch (NativeException e) {
+                    LOG.debug("[{}] cannot interrupt to trap its writes: {}", thread, e.getMessage());
+                }
+            }
+        }
+        LOG.debug("[{}] the process traps its writes from now on", tid);
+    }
+
     private boolean needsWiderFilter(Tracee tracee) {
-        return tracee.filterGeneration < widerFilters.size() - 1;
+        return tracee.filterGeneration < widerFilters.size() - 1 || (tracee.wantsWriteTrap && !tracee.writesTrapped);
     }
 
     /** Resumes a thread; one that needs a wider filter stops at its next syscall entry. */
@@ -351,7 +398,13 @@ public final class Tracer {
         int tid = tracee.tid();
         ptrace.syscallInfo(tid, injectionInfo);
         int generation = widerFilters.size() - 1;
-        byte[] filter = widerFilters.get(generation);
+        byte[] filter;
+        if (tracee.filterGeneration < generation) {
+            filter = widerFilters.get(generation);
+        } else {
+            generation = FilterInjection.WRITE_TRAP;
+            filter = writeTrapFilter;
+        }
 
         // struct sock_filter[] and struct sock_fprog {unsigned short len; struct sock_filter *filter;}
         long filterAddress = (injectionInfo.stackPointer - arch.redZone() - filter.length) & ~15L;
@@ -362,7 +415,7 @@ public final class Tracer {
         if (libc.writeMemory(tid, filterAddress, filter, filter.length) != filter.length
                 || libc.writeMemory(tid, programAddress, program.array(), 16) != 16) {
             LOG.warn("[{}] cannot write a seccomp filter below the stack pointer; the thread keeps its filter", tid);
-            tracee.filterGeneration = generation;
+            installed(tracee, generation);
             resume(tracee, 0);
             return;
         }
@@ -388,7 +441,7 @@ public final class Tracer {
             LOG.warn("[{}] seccomp() of filter generation {} failed with {}; the thread keeps its filter",
                     tid, injection.generation(), injectionInfo.returnValue);
         }
-        tracee.filterGeneration = injection.generation();
+        installed(tracee, injection.generation());
         LOG.debug("[{}] seccomp() returned {}; syscall {} runs again", tid, injectionInfo.returnValue, injection.nr());
 
         for (int i = 0; i < 6; i++) {
@@ -398,6 +451,14 @@ public final class Tracer {
         ptrace.pokeUser(tid, arch.instructionPointerOffset(),
                 injection.instructionPointer() - arch.syscallInstructionLength());
         resume(tracee, 0);
+    }
+
+    private static void installed(Tracee tracee, int generation) {
+        if (generation == FilterInjection.WRITE_TRAP) {
+            tracee.writesTrapped = true;
+        } else {
+            tracee.filterGeneration = generation;
+        }
     }
 
     private void onExit(int tid, int status) {

@@ -186,6 +186,19 @@ public final class ScriptedKernel {
         });
     }
 
+    /**
+     * Queues the PTRACE_EVENT_EXEC stop of {@code tid}, a thread group leader, whose new program
+     * starts with its stack pointer at {@code stackPointer}.
+     */
+    public ScriptedKernel execStop(int tid, long stackPointer) {
+        when(ptrace.eventMessage(tid)).thenReturn((long) tid);
+        return syscallStop(tid, eventStop(Ptrace.PTRACE_EVENT_EXEC), info -> {
+            info.op = 0;
+            info.instructionPointer = INSTRUCTION_POINTER;
+            info.stackPointer = stackPointer;
+        });
+    }
+
     /** Places {@code data} in tracee memory at {@code address}. */
     public ScriptedKernel memory(long address, byte[] data) {
         memory.put(address, data.clone());

@@ -431,4 +431,38 @@ class TracerTest {
         order.verify(ptrace).cont(PROGRAM, 0);
         assertEquals(1, kernel.writes().stream().filter(write -> write.data().length == filter.length).count());
     }
+
+    @Test
+    void writeTrapInjectedIntoCallerAndInheritedByChild() {
+        // The handler makes the process trap its writes while serving an open of a control file.
+        // The thread gets the write-trap filter at its next syscall entry; a child it forks after
+        // has the filter already and is never injected.
+        byte[] writeTrap = new byte[24];
+        Tracer[] tracer = new Tracer[1];
+        kernel.seccompStop(PROGRAM, ManagementCall.PING)
+                .syscallExit(PROGRAM, 0)
+                .syscallEntry(PROGRAM, 1, 1, 0x7000, 4)
+                .syscallExit(PROGRAM, 0)
+                .waitStatus(PROGRAM, ScriptedKernel.eventStop(Ptrace.PTRACE_EVENT_FORK))
+                .seccompStop(ScriptedKernel.CHILD, ManagementCall.PING)
+                .waitStatus(ScriptedKernel.CHILD, ScriptedKernel.exited(0))
+                .waitStatus(PROGRAM, ScriptedKernel.exited(0));
+        when(ptrace.eventMessage(PROGRAM)).thenReturn((long) ScriptedKernel.CHILD);
+        int[] calls = {0};
+        tracer[0] = kernel.tracer(stop -> {
+            if (calls[0]++ == 0) {
+                tracer[0].setWriteTrapFilter(writeTrap);
+                tracer[0].trapWrites(stop.tracee().tid());
+            }
+            stop.skip(0);
+        });
+        kernel.run(tracer[0]);
+
+        InOrder order = inOrder(ptrace);
+        order.verify(ptrace).pokeUser(PROGRAM, 15 * 8, 317);
+        order.verify(ptrace).pokeUser(PROGRAM, 16 * 8, ScriptedKernel.INSTRUCTION_POINTER - 2);
+        assertEquals(1, kernel.writes().stream().filter(write -> write.data().length == writeTrap.length).count());
+        assertEquals(2, calls[0], "the child's management call reached the handler");
+        verify(ptrace, never()).pokeUser(ScriptedKernel.CHILD, 15 * 8, 317);
+    }
 }
