@@ -3,9 +3,10 @@ package org.kmview.spi;
 import java.util.Objects;
 
 /**
- * The content of the view at a path below a mount point: a host path, or nothing.
+ * The content of the view at a path below a mount point: a host path, nothing, or what the view
+ * showed there before the mount.
  */
-public sealed interface PathMapping permits PathMapping.Host, PathMapping.Hidden {
+public sealed interface PathMapping permits PathMapping.Host, PathMapping.Hidden, PathMapping.Below {
 
     /**
      * The view shows the host file at {@code path}; the kernel works on it directly.
@@ -26,6 +27,14 @@ public sealed interface PathMapping permits PathMapping.Host, PathMapping.Hidden
     record Hidden() implements PathMapping {
     }
 
+    /**
+     * The view shows at this path what it showed before this mount: what the mounts below it map
+     * the path to, or the host path of the same name. A mount answers so for a subtree it leaves
+     * alone ({@code except=PATH}) or for a path its own file system lacks ({@code merge}).
+     */
+    record Below() implements PathMapping {
+    }
+
     /** Returns a mapping onto the host path {@code path}. */
     static PathMapping host(String path) {
         return new Host(path);
@@ -34,5 +43,10 @@ public sealed interface PathMapping permits PathMapping.Host, PathMapping.Hidden
     /** Returns the mapping of a hidden path. */
     static PathMapping hidden() {
         return new Hidden();
+    }
+
+    /** Returns the mapping of a path that shows what lies below the mount. */
+    static PathMapping below() {
+        return new Below();
     }
 }

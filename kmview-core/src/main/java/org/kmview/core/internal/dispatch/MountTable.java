@@ -82,16 +82,22 @@ public final class MountTable {
 
     /** Maps a view path to the host. */
     public Mapped map(String viewPath) {
-        Entry owner = owner(viewPath);
-        if (owner == null) {
-            return new Mapped(viewPath, false);
+        List<Entry> passed = new ArrayList<>();
+        Entry owner = owner(viewPath, passed);
+        while (owner != null) {
+            String relative = relative(owner.mountPoint(), viewPath);
+            PathMapping mapping = owner.mount().map(relative);
+            if (mapping instanceof PathMapping.Host host) {
+                return new Mapped(host.path(), true);
+            }
+            if (mapping instanceof PathMapping.Hidden) {
+                return new Mapped(null, true);
+            }
+            // Below: the mount leaves this path to what it covers.
+            passed.add(owner);
+            owner = owner(viewPath, passed);
         }
-        String relative = relative(owner.mountPoint(), viewPath);
-        PathMapping mapping = owner.mount().map(relative);
-        if (mapping instanceof PathMapping.Host host) {
-            return new Mapped(host.path(), true);
-        }
-        return new Mapped(null, true);
+        return new Mapped(viewPath, false);
     }
 
     /**
@@ -201,9 +207,14 @@ public final class MountTable {
     }
 
     private Entry owner(String viewPath) {
+        return owner(viewPath, List.of());
+    }
+
+    /** Returns the mount that shows {@code viewPath}, among the mounts not in {@code passed}. */
+    private Entry owner(String viewPath, List<Entry> passed) {
         Entry owner = null;
         for (Entry entry : entries) {
-            if (!isWithin(viewPath, entry.mountPoint())) {
+            if (!isWithin(viewPath, entry.mountPoint()) || passed.contains(entry)) {
                 continue;
             }
             if (owner == null || entry.mountPoint().length() > owner.mountPoint().length()

@@ -236,4 +236,18 @@ class MountTableTest {
         table.setServiceOrder(List.of("second", "first"));
         assertEquals("/b/x", table.map("/m/x").hostPath());
     }
+
+    @Test
+    void belowFallsThroughToLowerMountThenHost() {
+        table.add(entry("/mnt", move("/host/lower")));
+        VirtualMount upper = relative -> relative.startsWith("keep")
+                ? PathMapping.below() : PathMapping.host("/host/upper/" + relative);
+        table.add(new MountTable.Entry("/mnt/dir", "umfusezip", "a.zip", "umfuse", upper));
+        table.add(new MountTable.Entry("/etc", "umfusezip", "b.zip", "umfuse", relative -> PathMapping.below()));
+
+        assertEquals("/host/upper/file", table.map("/mnt/dir/file").hostPath());
+        assertEquals("/host/lower/dir/keep/x", table.map("/mnt/dir/keep/x").hostPath());
+        assertEquals("/etc/passwd", table.map("/etc/passwd").hostPath());
+        assertFalse(table.map("/etc/passwd").viaMount());
+    }
 }
