@@ -29,6 +29,14 @@ public interface VirtualMount {
     }
 
     /**
+     * Returns how stat results below the mount point differ from the host files', if they do.
+     * The default shows the host files' results unchanged.
+     */
+    default Optional<StatView> statView() {
+        return Optional.empty();
+    }
+
+    /**
      * Returns the control file at a path below the mount point, if writes to that path are
      * commands for the service. The default has none.
      *

@@ -237,7 +237,22 @@ public final class Dispatcher implements SyscallHandler {
             if (opensForWriting(stop, syscall)) {
                 noteControlFileOpen(stop, resolution, syscall == Syscall.OPEN ? 1 : syscall == Syscall.OPENAT ? 2 : -1);
             }
+            int statBuffer = statBufferIndex(syscall);
+            if (statBuffer >= 0 && resolution.error() == null && resolution.viewPath() != null) {
+                StatResults.patchAtExit(stop, mounts, resolution.viewPath(), syscall == Syscall.STATX,
+                        stop.argument(statBuffer));
+            }
         }
+    }
+
+    /** Returns the argument that points at the stat buffer of a stat call, or -1 for other calls. */
+    private static int statBufferIndex(Syscall syscall) {
+        return switch (syscall) {
+            case STAT, LSTAT -> 1;
+            case NEWFSTATAT -> 2;
+            case STATX -> 4;
+            default -> -1;
+        };
     }
 
     private static boolean opensForWriting(SyscallStop stop, Syscall syscall) {

@@ -17,6 +17,10 @@ import org.kmview.spi.VirtualMount;
  */
 public final class MountTable {
 
+    private static final int FIRST_DEVICE_MINOR = 0xfa000;
+    private final java.util.Map<Entry, Integer> deviceMinors = new java.util.IdentityHashMap<>();
+    private int nextDeviceMinor = FIRST_DEVICE_MINOR;
+
     /** One virtual mount. */
     public record Entry(String mountPoint, String type, String source, String service, VirtualMount mount) {
     }
@@ -53,6 +57,7 @@ public final class MountTable {
         for (int i = entries.size() - 1; i >= 0; i--) {
             if (entries.get(i).mountPoint().equals(mountPoint)) {
                 Entry removed = entries.remove(i);
+                deviceMinors.remove(removed);
                 anyHostRoot = entries.stream().anyMatch(e -> e.mount().hostRoot().isPresent());
                 return Optional.of(removed);
             }
@@ -78,6 +83,30 @@ public final class MountTable {
     /** Returns whether some mount shows a host tree, so host paths may need showing in view terms. */
     public boolean hasHostRoots() {
         return anyHostRoot;
+    }
+
+    /**
+     * Returns the mount whose mapping decides what the view shows at {@code viewPath}, or empty if
+     * the path shows the host file of the same name.
+     */
+    public Optional<Entry> showing(String viewPath) {
+        List<Entry> passed = new ArrayList<>();
+        for (Entry owner = owner(viewPath, passed); owner != null; owner = owner(viewPath, passed)) {
+            if (!(owner.mount().map(relative(owner.mountPoint(), viewPath)) instanceof PathMapping.Below)) {
+                return Optional.of(owner);
+            }
+            passed.add(owner);
+        }
+        return Optional.empty();
+    }
+
+    /**
+     * Returns the minor device number a mount with a device of its own shows, under major 0 as
+     * the kernel's anonymous devices (tmpfs, proc, FUSE) do. The numbers start high in the 20-bit
+     * minor range, above those the kernel hands out first, and each mount keeps its number.
+     */
+    public int deviceMinor(Entry entry) {
+        return deviceMinors.computeIfAbsent(entry, e -> nextDeviceMinor++);
     }
 
     /** Maps a view path to the host. */
