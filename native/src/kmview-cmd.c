@@ -154,6 +154,41 @@ static int end_with_common_option(const struct command *cmd, int opt)
     }
 }
 
+
+/* Returns whether the kernel lists file system type TYPE in /proc/filesystems. */
+static int kernel_knows_type(const char *type)
+{
+    FILE *list = fopen("/proc/filesystems", "r");
+    if (list == NULL)
+        return 0;
+    char line[256];
+    int known = 0;
+    while (!known && fgets(line, sizeof line, list) != NULL) {
+        char *name = strchr(line, '\t');
+        if (name == NULL)
+            continue;
+        name++;
+        name[strcspn(name, "\n")] = '\0';
+        known = strcmp(name, type) == 0;
+    }
+    fclose(list);
+    return known;
+}
+
+/* Returns the kmview service that serves the mount type TYPE, or SERVICE when no name fits. */
+static const char *service_for_type(const char *type)
+{
+    static const struct { const char *prefix; const char *service; } services[] = {
+        {"viewfs", "viewfs"}, {"umbinfmt", "umbinfmt"}, {"umfuse", "umfuse"},
+        {"umdev", "umdev"}, {"umnet", "net"},
+    };
+    for (size_t i = 0; i < sizeof services / sizeof services[0]; i++) {
+        if (strncmp(type, services[i].prefix, strlen(services[i].prefix)) == 0)
+            return services[i].service;
+    }
+    return "SERVICE";
+}
+
 static int run_viewmount(const struct command *cmd, int argc, char **argv)
 {
     const char *type = NULL;
@@ -185,11 +220,16 @@ static int run_viewmount(const struct command *cmd, int argc, char **argv)
         else
             fprintf(stderr, "viewmount: mount %s on %s (no type) failed: %s\n",
                     source, target, strerror(err));
-        if (err == ENODEV && type != NULL) {
-            /* The kernel does not know the type either: tell where a service type comes from. */
+        if (type != NULL && !kernel_knows_type(type)) {
+            /*
+             * No service took the type, so the kernel got it and does not know it either. Its
+             * errno may name an earlier check (EPERM for an ordinary user, ENOENT for a missing
+             * mount point), so the type is the cause to report.
+             */
             if (syscall(KMVIEW_SYS_PING) > 0)
                 fprintf(stderr, "viewmount: no service of this view serves type %s; load one with "
-                        "um_add_service SERVICE, or start kmview with -p SERVICE (viewfs for type viewfs)\n", type);
+                        "um_add_service %s, or start kmview with -p %s\n", type, service_for_type(type),
+                        service_for_type(type));
             else
                 fprintf(stderr, "viewmount: not inside kmview, so only the kernel's types exist; "
                         "run it in a view started with kmview -p SERVICE\n");

@@ -11,8 +11,9 @@ import org.kmview.spi.ServiceException;
 
 /**
  * A line written to {@code register}, split into its seven fields but not yet checked. The first
- * byte of the line is the field separator. A trailing newline is dropped, and the flags field may
- * be left out together with the separator before it, as binfmt_misc allows.
+ * byte of the line is the field separator. A trailing newline is dropped. As in binfmt_misc, the
+ * separator after the interpreter is required, even when no flags follow, and a write holds
+ * one line.
  */
 record RegisterFields(byte[] name, byte[] type, byte[] offset, byte[] magic, byte[] mask,
                       byte[] interpreter, byte[] flags) {
@@ -40,6 +41,10 @@ record RegisterFields(byte[] name, byte[] type, byte[] offset, byte[] magic, byt
                 throw new ServiceException(Errno.EINVAL, "invalid register line: NUL byte at position " + i
                         + ". Write a zero byte of magic or mask as \\x00");
             }
+            if (line[i] == '\n') {
+                throw new ServiceException(Errno.EINVAL, "invalid register line: newline at position " + i
+                        + ". Write one entry per write, for example one printf per line");
+            }
         }
 
         Splitter splitter = new Splitter(line, end);
@@ -50,7 +55,7 @@ record RegisterFields(byte[] name, byte[] type, byte[] offset, byte[] magic, byt
         byte[] offset = splitter.next("offset", false);
         byte[] magic = splitter.next("magic", hexEscapes);
         byte[] mask = splitter.next("mask", hexEscapes);
-        byte[] interpreter = splitter.nextOrRest();
+        byte[] interpreter = splitter.next("interpreter", false);
         byte[] flags = splitter.rest();
         if (splitter.containsSeparator(flags)) {
             throw Messages.invalidField("flags", flags, "too many fields, because the flags field contains the"
@@ -97,11 +102,6 @@ record RegisterFields(byte[] name, byte[] type, byte[] offset, byte[] magic, byt
                         + " ends within the " + field + " field. Expected the form " + FORMAT);
             }
             return take(stop);
-        }
-
-        /** Returns the field up to the next separator or the end of the line. */
-        byte[] nextOrRest() {
-            return take(Math.min(findSeparator(false), end));
         }
 
         byte[] rest() {

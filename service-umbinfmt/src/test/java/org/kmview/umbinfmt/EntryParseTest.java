@@ -135,15 +135,23 @@ class EntryParseTest {
     void trailingNewlineIgnored() throws ServiceException {
         assertEquals("/bin/interp", parse(":a:E::py::/bin/interp:\n").interpreter());
         assertEquals(Set.of(EntryFlag.PRESERVE_ARGV0), parse(":a:E::py::/bin/interp:P\n").flags());
-        assertEquals("/bin/interp", parse(":a:E::py::/bin/interp\n").interpreter());
     }
 
     @Test
-    void flagsFieldMayBeLeftOut() throws ServiceException {
-        Entry entry = parse(":a:E::py::/bin/interp");
+    void separatorAfterInterpreterRequired() {
+        ServiceException e = assertThrows(ServiceException.class, () -> parse(":a:E::py::/bin/interp\n"));
 
-        assertEquals("/bin/interp", entry.interpreter());
-        assertEquals(Set.of(), entry.flags());
+        assertEquals(Errno.EINVAL, e.errno());
+        assertTrue(e.getMessage().contains("interpreter"), e.getMessage());
+    }
+
+    @Test
+    void oneLinePerWrite() {
+        ServiceException e = assertThrows(ServiceException.class,
+                () -> parse(":a:E::py::/bin/interp:\n:b:E::rb::/bin/ruby:\n"));
+
+        assertEquals(Errno.EINVAL, e.errno());
+        assertTrue(e.getMessage().contains("newline"), e.getMessage());
     }
 
     @Test
@@ -172,9 +180,9 @@ class EntryParseTest {
 
     @Test
     void shortestAndLongestLines() throws ServiceException {
-        String shortest = ":a:E::p::/x";
+        String shortest = ":a:E::p::x:";
         assertEquals(RegisterFields.MIN_LENGTH, shortest.length());
-        assertEquals("/x", parse(shortest).interpreter());
+        assertEquals("x", parse(shortest).interpreter());
 
         String prefix = ":a:E::py::/";
         String longest = prefix + "i".repeat(RegisterFields.MAX_LENGTH - prefix.length() - 1) + ":";

@@ -36,8 +36,6 @@ class UmbinfmtIT {
     /** The magic of a 64-bit little-endian aarch64 ELF executable, and its mask, as Debian registers them. */
     private static final String AARCH64_MAGIC =
             "\\x7fELF\\x02\\x01\\x01\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x02\\x00\\xb7\\x00";
-    private static final String ARM_MAGIC =
-            "\\x7fELF\\x01\\x01\\x01\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x02\\x00\\x28\\x00";
     private static final String ELF_MASK =
             "\\xff\\xff\\xff\\xff\\xff\\xff\\xff\\x00\\xff\\xff\\xff\\xff\\xff\\xff\\xff\\xff\\xfe\\xff\\xff\\xff";
 
@@ -238,15 +236,45 @@ class UmbinfmtIT {
     }
 
     @Test
-    void armhfBusyboxRunsThroughQemu() throws IOException {
+    void debianRegistrationRunsArmhfBusybox() throws IOException {
+        // Debian's own line, with P and qemu's argv0-preserving wrapper; cat copies it with
+        // copy_file_range, which fails on a control file so that cat falls back to write.
         Path busybox = foreignBusybox("armhf");
-        String script = mount() + " && " + register(":qemu-arm:M::" + ARM_MAGIC + ":" + ELF_MASK
-                + ":/usr/bin/qemu-arm-static:F")
+        String script = mount() + " && cat /usr/lib/binfmt.d/qemu-arm.conf > " + quote(table.resolve("register"))
                 + " && " + quote(busybox) + " uname -m"
-                + " && " + quote(busybox) + " sh -c 'echo $((6*7))'";
+                + " && " + quote(busybox) + " sh -c 'echo $((6*7)) | cat'";
         Run.Result view = inView(script);
         assertEquals(0, view.exitCode(), view::toString);
         assertEquals("armv7l\n42\n", view.stdout(), view::toString);
+    }
+
+    @Test
+    void scriptWithForeignInterpreterRuns() throws IOException {
+        Path busybox = foreignBusybox("arm64");
+        executable(tmp.resolve("arm-script"), "#!" + busybox + " sh\necho from $(uname -m) \"$@\"\n");
+        String script = mount() + " && " + register(":qemu-aarch64:M::" + AARCH64_MAGIC + ":" + ELF_MASK
+                + ":/usr/bin/qemu-aarch64-static:")
+                + " && " + execv("./arm-script", "./arm-script", "one");
+        Run.Result view = inView(script);
+        assertEquals(0, view.exitCode(), view::toString);
+        assertEquals("from aarch64 one\n", view.stdout(), view::toString);
+    }
+
+    @Test
+    void tableFilesCannotBeRemovedByName() {
+        String script = mount() + " && " + register(":probe:M::" + MAGIC + "::" + probe + ":")
+                + " && { rm " + quote(table.resolve("probe")) + " 2>/dev/null; echo rm $?; }"
+                + " && { mv " + quote(table.resolve("status")) + " " + quote(tmp.resolve("moved")) + " 2>/dev/null;"
+                + " echo mv $?; } && ls " + quote(table) + " && ./prog >/dev/null && echo still registered";
+        Run.Result view = inView(script);
+        assertEquals("rm 1\nmv 1\nprobe\nregister\nstatus\nstill registered\n", view.stdout(), view::toString);
+    }
+
+    @Test
+    void mountWithoutServiceNamesIt() {
+        Run.Result view = Run.insideWith(List.of("-p", "viewfs"), "sh", "-c", mount()).in(tmp).result();
+        assertEquals(1, view.exitCode(), view::toString);
+        assertTrue(view.stderr().contains("um_add_service umbinfmt"), view::toString);
     }
 
     /**

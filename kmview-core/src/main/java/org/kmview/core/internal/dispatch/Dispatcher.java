@@ -231,6 +231,12 @@ public final class Dispatcher implements SyscallHandler {
             if (resolution == null) {
                 continue;
             }
+            if (removesName(syscall) && resolution.error() == null && resolution.viewPath() != null
+                    && mounts.controlAt(resolution.viewPath()).isPresent()) {
+                // As in binfmt_misc: a control file goes away by a command written to it, not by unlink or rename.
+                stop.fail(Errno.EPERM.number());
+                return;
+            }
             if (!apply(stop, pathArg, resolution)) {
                 return;
             }
@@ -252,6 +258,13 @@ public final class Dispatcher implements SyscallHandler {
             case NEWFSTATAT -> 2;
             case STATX -> 4;
             default -> -1;
+        };
+    }
+
+    private static boolean removesName(Syscall syscall) {
+        return switch (syscall) {
+            case UNLINK, UNLINKAT, RENAME, RENAMEAT, RENAMEAT2, LINK, LINKAT -> true;
+            default -> false;
         };
     }
 
@@ -290,12 +303,19 @@ public final class Dispatcher implements SyscallHandler {
             return;
         }
         int tid = stop.tracee().tid();
-        String hostPath = libc.readlink("/proc/" + tid + "/fd/" + (int) stop.argument(0));
+        int outIndex = syscall == Syscall.SPLICE || syscall == Syscall.COPY_FILE_RANGE ? 2 : 0;
+        String hostPath = libc.readlink("/proc/" + tid + "/fd/" + (int) stop.argument(outIndex));
         if (hostPath == null || !hostPath.startsWith("/")) {
             return;
         }
         Optional<MountTable.Control> control = mounts.controlOfHost(hostPath);
         if (control.isEmpty()) {
+            return;
+        }
+        if (syscall == Syscall.SENDFILE || syscall == Syscall.SPLICE || syscall == Syscall.COPY_FILE_RANGE) {
+            // As for a file system that cannot copy in the kernel: cat, cp and others fall back
+            // to read and write, which reach the service.
+            stop.fail(syscall == Syscall.COPY_FILE_RANGE ? Errno.EXDEV.number() : Errno.EINVAL.number());
             return;
         }
         byte[] data = switch (syscall) {
@@ -309,7 +329,8 @@ public final class Dispatcher implements SyscallHandler {
         try {
             stop.skip(control.get().file().write(data, caller(tid)));
         } catch (ServiceException e) {
-            LOG.debug("[{}] write to {} refused: {}", tid, control.get().viewPath(), e.getMessage());
+            // The process gets only the errno, so the reason goes to kmview's stderr, as for a mount.
+            LOG.warn("write to {} failed: {}", control.get().viewPath(), e.getMessage());
             stop.fail(e.errno().number());
         } catch (RuntimeException e) {
             LOG.error("[{}] the service of {} failed to serve a write", tid, control.get().viewPath(), e);
@@ -404,9 +425,15 @@ public final class Dispatcher implements SyscallHandler {
             return;
         }
         String filename = execFilename(stop, syscall, pathArg, pathAsGiven);
+        int argvIndex = pathArg.index() + 1;
         if (!InterpretedExec.kernelRuns(header, length)) {
+            List<Long> argv = readPointerArray(stop, stop.argument(argvIndex));
+            if (argv == null) {
+                stop.fail(Errno.EFAULT.number());
+                return;
+            }
             Executable executable = new Executable(filename, viewPath, hostPath, header);
-            if (!interpreted.run(stop, syscall, tid, tgid(tid), executable, pathArg.index() + 1)) {
+            if (!interpreted.run(stop, syscall, tid, tgid(tid), executable, argv, stop.argument(argvIndex + 1))) {
                 apply(stop, pathArg, resolution);
             }
             return;
@@ -418,6 +445,10 @@ public final class Dispatcher implements SyscallHandler {
         }
         PathResolver.Resolution interpreter = resolver.resolve(tid, tgid(tid), PathResolver.AT_FDCWD,
                 script.interpreter(), true);
+        if (interpreter.error() == null && runsThroughInterpreter(stop, syscall, tid, script, interpreter, filename,
+                argvIndex)) {
+            return;
+        }
         if (!resolution.translated() && !interpreter.translated() && interpreter.error() == null) {
             return;
         }
@@ -426,19 +457,12 @@ public final class Dispatcher implements SyscallHandler {
             return;
         }
 
-        int argvIndex = pathArg.index() + 1;
         List<Long> argv = readPointerArray(stop, stop.argument(argvIndex));
         if (argv == null) {
             apply(stop, pathArg, resolution);
             return;
         }
-        List<Long> newArgv = new java.util.ArrayList<>();
-        newArgv.add(stop.pushString(script.interpreter()));
-        if (script.argument() != null) {
-            newArgv.add(stop.pushString(script.argument()));
-        }
-        newArgv.add(stop.pushString(filename));
-        newArgv.addAll(argv.subList(Math.min(1, argv.size()), argv.size()));
+        List<Long> newArgv = scriptArguments(stop, script, filename, argv);
         ByteBuffer array = ByteBuffer.allocate(8 * (newArgv.size() + 1)).order(ByteOrder.nativeOrder());
         newArgv.forEach(array::putLong);
         long arrayAddress = stop.pushToStack(array.array());
@@ -450,6 +474,40 @@ public final class Dispatcher implements SyscallHandler {
         stop.setArgument(pathArg.index(), pathAddress);
         stop.setArgument(argvIndex, arrayAddress);
         LOG.trace("[{}] script {} runs {}", tid, resolution.viewPath(), interpreter.hostPath());
+    }
+
+    /** Returns binfmt_script's argument list, {@code interpreter [arg] script args...}, as pointers. */
+    private static List<Long> scriptArguments(SyscallStop stop, Script script, String filename, List<Long> argv) {
+        List<Long> newArgv = new java.util.ArrayList<>();
+        newArgv.add(stop.pushString(script.interpreter()));
+        if (script.argument() != null) {
+            newArgv.add(stop.pushString(script.argument()));
+        }
+        newArgv.add(stop.pushString(filename));
+        newArgv.addAll(argv.subList(Math.min(1, argv.size()), argv.size()));
+        return newArgv;
+    }
+
+    /**
+     * Runs a script whose #! interpreter the kernel cannot run itself (an arm64 binary, say)
+     * through the interpreter a mount offers for that file, as the kernel hands the interpreter of
+     * a script on to binfmt_misc. Returns false if the interpreter is native or no mount claims it.
+     */
+    private boolean runsThroughInterpreter(SyscallStop stop, Syscall syscall, int tid, Script script,
+                                           PathResolver.Resolution interpreter, String filename, int argvIndex) {
+        byte[] header = new byte[Executable.HEADER_SIZE];
+        int length = interpreter.viewPath() == null ? -1 : readHeader(interpreter.hostPath(), header);
+        if (length < 0 || InterpretedExec.kernelRuns(header, length)) {
+            return false;
+        }
+        List<Long> argv = readPointerArray(stop, stop.argument(argvIndex));
+        if (argv == null) {
+            return false;
+        }
+        Executable executable = new Executable(script.interpreter(), interpreter.viewPath(), interpreter.hostPath(),
+                header);
+        return interpreted.run(stop, syscall, tid, tgid(tid), executable, scriptArguments(stop, script, filename, argv),
+                stop.argument(argvIndex + 1));
     }
 
     /**

@@ -102,10 +102,14 @@ final class InterpretedExec {
     /**
      * Runs {@code executable} through the interpreter of the first mount that claims it.
      *
-     * @param argvIndex the index of the argv argument; envp is the next one
+     * @param argv the argument list the kernel would pass on to a binary format, as pointers
+     *        into the process: the process's own argv, or the one binfmt_script built for a
+     *        script whose interpreter the kernel cannot run
+     * @param envpAddress the envp argument
      * @return false if no mount claims the file, so the kernel runs the call as it is
      */
-    boolean run(SyscallStop stop, Syscall syscall, int tid, int tgid, Executable executable, int argvIndex) {
+    boolean run(SyscallStop stop, Syscall syscall, int tid, int tgid, Executable executable, List<Long> argv,
+                long envpAddress) {
         Interpreter interpreter = null;
         List<MountTable.Entry> entries = mounts.entries();
         for (int i = entries.size() - 1; i >= 0 && interpreter == null; i--) {
@@ -145,12 +149,6 @@ final class InterpretedExec {
             interpreterHost = resolution.hostPath();
         }
 
-        long argvAddress = stop.argument(argvIndex);
-        List<Long> argv = Dispatcher.readPointerArray(stop, argvAddress);
-        if (argv == null) {
-            stop.fail(Errno.EFAULT.number());
-            return true;
-        }
         List<Long> newArgv = new java.util.ArrayList<>();
         newArgv.add(stop.pushString(interpreter.path()));
         newArgv.add(stop.pushString(executable.filename()));
@@ -164,7 +162,6 @@ final class InterpretedExec {
             stop.fail(Errno.EFAULT.number());
             return true;
         }
-        long envpAddress = stop.argument(argvIndex + 1);
         int execve = arch.number(Syscall.EXECVE).orElseThrow();
         LOG.debug("[{}] {} runs through {} ({})", tid, executable.viewPath(), interpreterHost, interpreter);
 

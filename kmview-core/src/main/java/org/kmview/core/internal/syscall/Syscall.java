@@ -99,7 +99,10 @@ public enum Syscall {
     PWRITE64(Kind.WRITE),
     WRITEV(Kind.WRITE),
     PWRITEV(Kind.WRITE),
-    PWRITEV2(Kind.WRITE);
+    PWRITEV2(Kind.WRITE),
+    SENDFILE(Kind.WRITE),
+    SPLICE(Kind.WRITE),
+    COPY_FILE_RANGE(Kind.WRITE);
 
     /** The handler that serves a syscall. */
     public enum Kind {

@@ -40,6 +40,9 @@ public final class X86_64 implements Arch {
         put(Syscall.WRITEV, 20);
         put(Syscall.PWRITEV, 296);
         put(Syscall.PWRITEV2, 328);
+        put(Syscall.SENDFILE, 40);
+        put(Syscall.SPLICE, 275);
+        put(Syscall.COPY_FILE_RANGE, 326);
         put(Syscall.STAT, 4);
         put(Syscall.LSTAT, 6);
         put(Syscall.ACCESS, 21);

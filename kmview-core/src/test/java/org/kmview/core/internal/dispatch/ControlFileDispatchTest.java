@@ -36,6 +36,7 @@ class ControlFileDispatchTest {
     private static final int WRITE = 1;
     private static final int WRITEV = 20;
     private static final int OPENAT = 257;
+    private static final int COPY_FILE_RANGE = 326;
     private static final long O_WRONLY = 1;
     private static final long O_TRUNC = 01000;
 
@@ -159,5 +160,14 @@ class ControlFileDispatchTest {
 
         assertEquals(List.of(), received);
         verify(ptrace, never()).pokeUser(PROGRAM, ORIG_RAX, -1);
+    }
+
+    @Test
+    void copyFileRangeToControlFileFailsWithExdev() {
+        kernel.seccompStop(PROGRAM, COPY_FILE_RANGE, 6, 0, 5, 0, 4096, 0);
+        run();
+
+        assertEquals(List.of(), received);
+        verify(ptrace).pokeUser(PROGRAM, RAX, -Errno.EXDEV.number());
     }
 }
