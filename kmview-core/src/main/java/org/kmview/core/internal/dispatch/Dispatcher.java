@@ -244,11 +244,35 @@ public final class Dispatcher implements SyscallHandler {
                 noteControlFileOpen(stop, resolution, syscall == Syscall.OPEN ? 1 : syscall == Syscall.OPENAT ? 2 : -1);
             }
             int statBuffer = statBufferIndex(syscall);
-            if (statBuffer >= 0 && resolution.error() == null && resolution.viewPath() != null) {
-                StatResults.patchAtExit(stop, mounts, resolution.viewPath(), syscall == Syscall.STATX,
-                        stop.argument(statBuffer));
+            if (statBuffer >= 0 && resolution.error() == null && mounts.hasStatViews()) {
+                String viewPath = resolution.viewPath() != null ? resolution.viewPath()
+                        : viewPathOfDescriptor(stop, syscall, pathArg);
+                if (viewPath != null) {
+                    StatResults.patchAtExit(stop, mounts, viewPath, syscall == Syscall.STATX, stop.argument(statBuffer));
+                }
             }
         }
+    }
+
+    /**
+     * Returns the view path of the descriptor that newfstatat or statx with an empty path and
+     * AT_EMPTY_PATH stat: glibc's fstat is such a call. Returns null for any other call.
+     */
+    private String viewPathOfDescriptor(SyscallStop stop, Syscall syscall, PathArg pathArg) {
+        int flagsIndex = syscall == Syscall.STATX ? 2 : 3;
+        if (pathArg.dirfd() < 0 || (stop.argument(flagsIndex) & Syscall.Flags.AT_EMPTY_PATH) == 0) {
+            return null;
+        }
+        String path = stop.readString(stop.argument(pathArg.index()));
+        if (path == null || !path.isEmpty()) {
+            return null;
+        }
+        String hostPath = libc.readlink("/proc/" + stop.tracee().tid() + "/fd/" + (int) stop.argument(pathArg.dirfd()));
+        if (hostPath == null || !hostPath.startsWith("/")) {
+            return null;
+        }
+        MountTable.ViewName view = mounts.toView(hostPath);
+        return view.viaMount() ? view.viewPath() : null;
     }
 
     /** Returns the argument that points at the stat buffer of a stat call, or -1 for other calls. */

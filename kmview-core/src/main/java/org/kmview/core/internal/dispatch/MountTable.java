@@ -80,6 +80,11 @@ public final class MountTable {
         return List.copyOf(entries);
     }
 
+    /** Returns whether some mount changes stat results ({@link VirtualMount#statView}). */
+    public boolean hasStatViews() {
+        return entries.stream().anyMatch(entry -> entry.mount().statView().isPresent());
+    }
+
     /** Returns whether some mount shows a host tree, so host paths may need showing in view terms. */
     public boolean hasHostRoots() {
         return anyHostRoot;
