@@ -1,0 +1,14 @@
+/**
+ * The umfuse service: archives and disk images (zip, tar, cpio, ar, iso9660, FAT, any java.nio
+ * file system) shown as directory trees ({@code viewmount -t umfuseTYPE SOURCE DIR}), without root.
+ */
+module kmview.service.umfuse {
+    requires kmview.spi;
+    requires org.apache.commons.compress;
+    requires org.tukaani.xz;
+    requires fat32.lib;
+
+    uses java.nio.file.spi.FileSystemProvider;
+
+    provides org.kmview.spi.ViewService with org.kmview.umfuse.UmfuseService;
+}

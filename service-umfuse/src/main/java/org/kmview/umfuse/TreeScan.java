@@ -1,0 +1,99 @@
+package org.kmview.umfuse;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.nio.file.attribute.FileTime;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+
+/**
+ * The state of a mount's host tree at one moment: for each path below the root, parents before
+ * children and siblings by name, what it is and the attributes that a change shows in.
+ */
+final class TreeScan {
+
+    /**
+     * The attributes of one node that a change shows in. Access time and owner are left out, so
+     * reading a file or materialising it does not count as a change.
+     */
+    record NodeState(EntryKind kind, long size, FileTime mtime, int mode, String linkTarget) {
+    }
+
+    /** One scanned node, with the attributes a write-back needs. */
+    record Node(String path, NodeState state, FileTime atime, long uid, long gid, Object fileKey) {
+    }
+
+    private final Map<String, Node> nodes;
+
+    private TreeScan(Map<String, Node> nodes) {
+        this.nodes = nodes;
+    }
+
+    /**
+     * Scans the tree below {@code root}, not following symbolic links. Sockets, FIFOs and devices
+     * that a process created in the tree are left out, because no format of this service stores them.
+     */
+    static TreeScan of(Path root) throws IOException {
+        Map<String, Node> nodes = new LinkedHashMap<>();
+        scanDirectory(root, "", nodes);
+        return new TreeScan(nodes);
+    }
+
+    /** Returns the nodes by path, parents before children. */
+    Map<String, Node> nodes() {
+        return nodes;
+    }
+
+    /** Returns whether any node was added, removed or changed since {@code before}. */
+    boolean differsFrom(TreeScan before) {
+        if (!nodes.keySet().equals(before.nodes.keySet())) {
+            return true;
+        }
+        for (Node node : nodes.values()) {
+            if (!node.state().equals(before.nodes.get(node.path()).state())) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static void scanDirectory(Path root, String relative, Map<String, Node> nodes) throws IOException {
+        Path directory = relative.isEmpty() ? root : root.resolve(relative);
+        List<Path> children;
+        try (Stream<Path> listing = Files.list(directory)) {
+            children = listing.sorted().toList();
+        }
+        for (Path child : children) {
+            String path = relative.isEmpty() ? child.getFileName().toString()
+                    : relative + "/" + child.getFileName();
+            BasicFileAttributes attributes = Files.readAttributes(child, BasicFileAttributes.class,
+                    LinkOption.NOFOLLOW_LINKS);
+            EntryKind kind;
+            String linkTarget = null;
+            if (attributes.isDirectory()) {
+                kind = EntryKind.DIRECTORY;
+            } else if (attributes.isRegularFile()) {
+                kind = EntryKind.FILE;
+            } else if (attributes.isSymbolicLink()) {
+                kind = EntryKind.SYMLINK;
+                linkTarget = Files.readSymbolicLink(child).toString();
+            } else {
+                continue;
+            }
+            int mode = kind == EntryKind.SYMLINK ? 0777 : HostFiles.mode(child);
+            long size = kind == EntryKind.FILE ? attributes.size() : 0;
+            NodeState state = new NodeState(kind, size, attributes.lastModifiedTime(), mode, linkTarget);
+            long uid = (Integer) Files.getAttribute(child, "unix:uid", LinkOption.NOFOLLOW_LINKS);
+            long gid = (Integer) Files.getAttribute(child, "unix:gid", LinkOption.NOFOLLOW_LINKS);
+            nodes.put(path, new Node(path, state, attributes.lastAccessTime(), uid, gid, attributes.fileKey()));
+            if (kind == EntryKind.DIRECTORY) {
+                scanDirectory(root, path, nodes);
+            }
+        }
+    }
+}

@@ -1,0 +1,277 @@
+package org.kmview.umfuse;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.channels.Channels;
+import java.nio.channels.FileChannel;
+import java.nio.file.FileSystemException;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+import org.kmview.spi.PathMapping;
+import org.kmview.spi.StatView;
+import org.kmview.spi.VirtualMount;
+
+/**
+ * A mounted archive or image, shown through a private host directory whose tree mirrors the
+ * archive. Regular files start as sparse placeholders of the right size; {@link #map} writes a
+ * file's content the first time it returns the file's path, so a {@code stat} or an {@code open}
+ * that follows gets the real file. At unmount a read-write mount whose tree changed writes the
+ * tree back to its source.
+ *
+ * <p>Placeholders waiting for content are kept by file key (device and inode), not by path, so a
+ * placeholder renamed or moved with its directory is still recognised, and one materialisation
+ * serves every hard link to it. Materialisation and unmount hold this object's lock.
+ */
+final class UmfuseMount implements VirtualMount {
+
+    private static final int COPY_BUFFER = 1 << 16;
+
+    private final Path root;
+    private final Archive archive;
+    private final String sourceName;
+    private final MountOptions options;
+    private final boolean readWrite;
+    private final MountLog log;
+    private final Map<Object, ArchiveEntry> pending;
+    private final TreeScan snapshot;
+    private final List<Path> workFiles;
+    private boolean unmounted;
+
+    private UmfuseMount(Path root, Archive archive, String sourceName, MountOptions options, boolean readWrite,
+                        MountLog log, Map<Object, ArchiveEntry> pending, TreeScan snapshot, List<Path> workFiles) {
+        this.root = root;
+        this.archive = archive;
+        this.sourceName = sourceName;
+        this.options = options;
+        this.readWrite = readWrite;
+        this.log = log;
+        this.pending = pending;
+        this.snapshot = snapshot;
+        this.workFiles = workFiles;
+    }
+
+    /**
+     * Builds the tree of {@code archive} in a new directory below {@code tempParent}. On failure
+     * the directory is deleted; closing the archive and deleting {@code workFiles} is then up to
+     * the caller.
+     *
+     * @param workFiles files of the archive (such as a decompressed copy) to delete at unmount
+     * @throws IOException if the tree cannot be created
+     */
+    static UmfuseMount create(Path tempParent, Archive archive, String sourceName, MountOptions options,
+                              boolean readWrite, MountLog log, List<Path> workFiles) throws IOException {
+        Path root = Files.createTempDirectory(tempParent, "kmview-umfuse-");
+        try {
+            Map<Object, ArchiveEntry> pending = Skeleton.build(root, archive.entries(), options, readWrite, log);
+            TreeScan snapshot = TreeScan.of(root);
+            log.event(() -> "mounted " + sourceName + (readWrite ? " read-write" : " read-only") + " in " + root
+                    + ": " + snapshot.nodes().size() + " entries, " + pending.size() + " files to materialise");
+            return new UmfuseMount(root, archive, sourceName, options, readWrite, log, pending, snapshot,
+                    List.copyOf(workFiles));
+        } catch (IOException | RuntimeException e) {
+            deleteQuietly(root, log);
+            throw e;
+        }
+    }
+
+    @Override
+    public PathMapping map(String relative) {
+        if (options.excepted(relative)) {
+            return PathMapping.below();
+        }
+        Path path = relative.isEmpty() ? root : root.resolve(relative);
+        BasicFileAttributes attributes;
+        try {
+            attributes = Files.readAttributes(path, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+        } catch (NoSuchFileException e) {
+            return options.merge() ? PathMapping.below() : PathMapping.host(path.toString());
+        } catch (IOException e) {
+            // ENOTDIR and the like: the kernel returns the same error for the host path.
+            return PathMapping.host(path.toString());
+        }
+
+        if (attributes.isRegularFile() && pending.containsKey(attributes.fileKey())
+                && !materialise(path, attributes.fileKey())) {
+            // NOTE: VirtualMount.map cannot return an errno, so a file whose content cannot be read
+            // is hidden (ENOENT) instead of failing with EIO.
+            return PathMapping.hidden();
+        }
+        return PathMapping.host(path.toString());
+    }
+
+    @Override
+    public Optional<String> hostRoot() {
+        return Optional.of(root.toString());
+    }
+
+    /**
+     * Shows a device of the mount's own, as a separate file system does, and the owner, group and
+     * permission bits of the uid=, gid=, mode= and umask= options, also where kmview may not chown.
+     */
+    @Override
+    public Optional<StatView> statView() {
+        return Optional.of(new StatView(true,
+                (int) options.uid().orElse(-1), (int) options.gid().orElse(-1),
+                options.fileMode().orElse(-1), -1, options.umask().orElse(0)));
+    }
+
+    /**
+     * Writes the tree back to the source if the mount is read-write and the tree changed, then
+     * deletes the tree. If the write-back fails, the tree is kept and its path logged, so no
+     * change is lost. Nothing is thrown, because the view has already dropped the mount.
+     */
+    @Override
+    public synchronized void unmount() {
+        if (unmounted) {
+            return;
+        }
+        unmounted = true;
+
+        boolean keepTree = false;
+        if (readWrite) {
+            try {
+                writeBackIfChanged();
+            } catch (IOException | RuntimeException e) {
+                keepTree = true;
+                log.error("write-back to " + sourceName + " failed, the source is unchanged and the changed tree "
+                        + "is kept in " + root + ": " + e);
+            }
+        }
+
+        try {
+            archive.close();
+        } catch (IOException e) {
+            log.error("failed to close " + sourceName + ": " + e);
+        }
+        for (Path workFile : workFiles) {
+            deleteQuietly(workFile, log);
+        }
+        if (!keepTree) {
+            deleteQuietly(root, log);
+            log.event(() -> "unmounted " + sourceName + " and deleted " + root);
+        }
+    }
+
+    /** Returns the host directory behind the mount point. */
+    Path root() {
+        return root;
+    }
+
+    /** Returns whether the placeholder at {@code relative} still lacks its content. */
+    boolean isPending(String relative) throws IOException {
+        Object key = Files.readAttributes(root.resolve(relative), BasicFileAttributes.class,
+                LinkOption.NOFOLLOW_LINKS).fileKey();
+        return pending.containsKey(key);
+    }
+
+    /**
+     * Writes the content of the placeholder at {@code path} and restores its mode and times, so
+     * the write does not count as a change. Returns whether the file now has its content.
+     */
+    private synchronized boolean materialise(Path path, Object key) {
+        ArchiveEntry entry = pending.get(key);
+        if (entry == null) {
+            return true;
+        }
+        try {
+            int mode = HostFiles.mode(path);
+            BasicFileAttributes before = Files.readAttributes(path, BasicFileAttributes.class,
+                    LinkOption.NOFOLLOW_LINKS);
+            HostFiles.setMode(path, mode | 0600);
+            long written;
+            try (InputStream in = entry.content().open();
+                 FileChannel channel = FileChannel.open(path, StandardOpenOption.WRITE)) {
+                written = copy(in, Channels.newOutputStream(channel));
+                channel.force(false);
+            } finally {
+                HostFiles.setMode(path, mode);
+            }
+            if (written != entry.size()) {
+                throw new IOException("the archive index gives " + entry.size() + " bytes but the content has "
+                        + written);
+            }
+            HostFiles.setTimes(path, before.lastModifiedTime(), before.lastAccessTime());
+            pending.remove(key);
+            log.event(() -> "materialised " + entry.path() + " (" + written + " bytes)");
+            return true;
+        } catch (IOException | RuntimeException e) {
+            log.error("failed to materialise " + entry.path() + " from " + sourceName + ": " + e);
+            return false;
+        }
+    }
+
+    private void writeBackIfChanged() throws IOException {
+        TreeScan now = TreeScan.of(root);
+        if (!now.differsFrom(snapshot)) {
+            log.event(() -> "tree unchanged, " + sourceName + " left as it was");
+            return;
+        }
+
+        List<TreeNode> tree = new ArrayList<>();
+        for (TreeScan.Node node : now.nodes().values()) {
+            TreeScan.Node before = snapshot.nodes().get(node.path());
+            boolean unchanged = before != null && before.state().equals(node.state());
+            tree.add(new TreeNode(entryOf(node), unchanged));
+        }
+        List<String> removed = new ArrayList<>();
+        for (String path : snapshot.nodes().keySet()) {
+            if (!now.nodes().containsKey(path)) {
+                removed.add(path);
+            }
+        }
+
+        log.event(() -> "writing " + tree.size() + " entries back to " + sourceName);
+        archive.writeBack(tree, removed);
+        log.event(() -> "wrote " + sourceName);
+    }
+
+    /**
+     * Turns a scanned node into an entry whose content reads from the archive while the file is
+     * still a placeholder, and from the host file once materialised.
+     */
+    private ArchiveEntry entryOf(TreeScan.Node node) {
+        TreeScan.NodeState state = node.state();
+        Path host = root.resolve(node.path());
+        ArchiveEntry.Content content = null;
+        if (state.kind() == EntryKind.FILE) {
+            ArchiveEntry original = pending.get(node.fileKey());
+            content = original != null ? original.content() : () -> Files.newInputStream(host);
+        }
+        return new ArchiveEntry(node.path(), state.kind(), state.size(), state.mode(), state.mtime(), node.atime(),
+                node.uid(), node.gid(), state.linkTarget(), content);
+    }
+
+    private static long copy(InputStream in, OutputStream out) throws IOException {
+        byte[] buffer = new byte[COPY_BUFFER];
+        long total = 0;
+        for (int n = in.read(buffer); n >= 0; n = in.read(buffer)) {
+            out.write(buffer, 0, n);
+            total += n;
+        }
+        return total;
+    }
+
+    private static void deleteQuietly(Path path, MountLog log) {
+        try {
+            if (Files.isDirectory(path, LinkOption.NOFOLLOW_LINKS)) {
+                HostFiles.deleteTree(path);
+            } else {
+                Files.deleteIfExists(path);
+            }
+        } catch (IOException e) {
+            String reason = e instanceof FileSystemException fse && fse.getReason() != null ? fse.getReason()
+                    : e.toString();
+            log.error("failed to delete " + path + ": " + reason);
+        }
+    }
+}

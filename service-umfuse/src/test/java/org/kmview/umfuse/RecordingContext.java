@@ -1,0 +1,29 @@
+package org.kmview.umfuse;
+
+import java.util.ArrayList;
+import java.util.List;
+
+import org.kmview.spi.FileSystemType;
+import org.kmview.spi.ServiceContext;
+
+/** A service context that keeps the registered types and the debug lines for the test to check. */
+final class RecordingContext implements ServiceContext {
+
+    final List<FileSystemType> types = new ArrayList<>();
+    final List<String> debugLines = new ArrayList<>();
+
+    @Override
+    public void registerFileSystem(FileSystemType type) {
+        types.add(type);
+    }
+
+    @Override
+    public void debug(String message) {
+        debugLines.add(message);
+    }
+
+    @Override
+    public String viewName() {
+        return "test";
+    }
+}
