@@ -361,4 +361,26 @@ class UmfuseIT {
             assertTrue(logText.contains(event), () -> "no \"" + event + "\" in the debug log:\n" + logText);
         }
     }
+
+    @Test
+    void zipWrittenAfterCtrlC() throws Exception {
+        // A terminal's Ctrl-C sends SIGINT to the whole foreground process group: kmview ignores
+        // it, the program ends, and the view's end writes the image back.
+        Path zip = zipOf(tree, "int.zip");
+        Path ready = tmp.resolve("ready");
+        Process group = Run.outside("setsid", Run.kmview(), "-p", "umfuse", "sh", "-c", mount("umfusezip", zip, "")
+                + " && echo before int > " + quote(mnt.resolve("int.txt")) + " && touch " + quote(ready)
+                + " && exec sleep 60").in(tmp).start();
+        for (int i = 0; i < 300 && !Files.exists(ready); i++) {
+            Thread.sleep(100);
+        }
+        assertTrue(Files.exists(ready), "the view never got ready");
+        Run.Result signal = Run.outside("/bin/kill", "-INT", "--", "-" + group.pid()).result();
+        assertEquals(0, signal.exitCode(), signal::toString);
+        assertTrue(group.waitFor(60, TimeUnit.SECONDS), "kmview did not end after SIGINT");
+        assertEquals(130, group.exitValue(), "kmview exits with 128+SIGINT, as the program did");
+        Run.Result content = outside("unzip -tq " + quote(zip) + " >/dev/null && unzip -p " + quote(zip) + " int.txt");
+        assertEquals(0, content.exitCode(), content::toString);
+        assertEquals("before int\n", content.stdout(), content::toString);
+    }
 }
