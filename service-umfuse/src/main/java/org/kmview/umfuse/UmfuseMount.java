@@ -34,7 +34,12 @@ import org.kmview.spi.VirtualMount;
  */
 final class UmfuseMount implements VirtualMount {
 
-    private static final int COPY_BUFFER = 1 << 16;
+    /**
+     * Bytes per write when a file is materialised. Large writes let the kernel cache the file in
+     * large folios, which later reads copy faster: on ext4 under Linux 6.x, a 100 MB file written
+     * in 1 MiB chunks read back at 9 GB/s against 6 GB/s for 8 KiB chunks (bench/run zip-read).
+     */
+    private static final int COPY_BUFFER = 1 << 20;
 
     private final Path root;
     private final Archive archive;
@@ -191,8 +196,8 @@ final class UmfuseMount implements VirtualMount {
             long written;
             try (InputStream in = entry.content().open();
                  FileChannel channel = FileChannel.open(path, StandardOpenOption.WRITE)) {
+                // No fsync: the tree is a private cache of the archive, rebuilt at each mount.
                 written = copy(in, Channels.newOutputStream(channel));
-                channel.force(false);
             } finally {
                 HostFiles.setMode(path, mode);
             }
@@ -254,7 +259,8 @@ final class UmfuseMount implements VirtualMount {
     private static long copy(InputStream in, OutputStream out) throws IOException {
         byte[] buffer = new byte[COPY_BUFFER];
         long total = 0;
-        for (int n = in.read(buffer); n >= 0; n = in.read(buffer)) {
+        // readNBytes fills the buffer whole, so each write is COPY_BUFFER bytes but the last.
+        for (int n = in.readNBytes(buffer, 0, buffer.length); n > 0; n = in.readNBytes(buffer, 0, buffer.length)) {
             out.write(buffer, 0, n);
             total += n;
         }
