@@ -240,12 +240,47 @@ class UmbinfmtIT {
         // Debian's own line, with P and qemu's argv0-preserving wrapper; cat copies it with
         // copy_file_range, which fails on a control file so that cat falls back to write.
         Path busybox = foreignBusybox("armhf");
+        Path data = tmp.resolve("data");
+        Path shown = tmp.resolve("shown");
+        mkdirs(data);
+        Files.writeString(data.resolve("only"), "1");
         String script = mount() + " && cat /usr/lib/binfmt.d/qemu-arm.conf > " + quote(table.resolve("register"))
+                + " && viewmount -t viewfs -o move " + quote(data) + " " + quote(shown)
                 + " && " + quote(busybox) + " uname -m"
-                + " && " + quote(busybox) + " sh -c 'echo $((6*7)) | cat'";
+                + " && " + quote(busybox) + " sh -c 'echo $((6*7)) | cat'"
+                + " && " + quote(busybox) + " ls " + quote(shown);
         Run.Result view = inView(script);
         assertEquals(0, view.exitCode(), view::toString);
-        assertEquals("armv7l\n42\n", view.stdout(), view::toString);
+        assertEquals("armv7l\n42\nonly\n", view.stdout(), view::toString);
+    }
+
+    @Test
+    void fexecveNamesTheDescriptor() {
+        String python = "import os; fd = os.open('prog', os.O_RDONLY); os.execve(fd, ['prog', 'x'], {})";
+        String script = mount() + " && " + register(":probe:M::" + MAGIC + "::" + probe + ":")
+                + " && python3 -c " + quote(python);
+        Run.Result view = inView(script);
+        assertEquals(0, view.exitCode(), view::toString);
+        assertTrue(view.stdout().matches("(?s)argc 3\nargv\\[0\\] " + java.util.regex.Pattern.quote(probe.toString())
+                + "\nargv\\[1\\] /dev/fd/[0-9]+\nargv\\[2\\] x\n.*"), view::toString);
+    }
+
+    @Test
+    void interpreterMayLieInsideZipMount() throws IOException {
+        Path zipped = tmp.resolve("zipped");
+        mkdirs(zipped);
+        Files.copy(probe, zipped.resolve("interp_probe"));
+        Run.Result zip = Run.outside("sh", "-c", "cd " + quote(zipped) + " && zip -q ../interp.zip interp_probe")
+                .in(tmp).result();
+        assertEquals(0, zip.exitCode(), zip::toString);
+        Path tools = tmp.resolve("tools");
+        String script = "viewmount -t umfusezip -o ro interp.zip " + quote(tools) + " && " + mount()
+                + " && " + register(":probe:M::" + MAGIC + "::" + tools.resolve("interp_probe") + ":")
+                + " && ./prog";
+        Run.Result view = Run.insideWith(List.of("-p", "umfuse", "-p", "umbinfmt"), "sh", "-c", script).in(tmp).result();
+        assertEquals(0, view.exitCode(), view::toString);
+        assertTrue(view.stdout().startsWith("argc 2\nargv[0] " + tools.resolve("interp_probe") + "\nargv[1] ./prog\n"),
+                view::toString);
     }
 
     @Test
