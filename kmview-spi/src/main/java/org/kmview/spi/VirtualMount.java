@@ -29,6 +29,15 @@ public interface VirtualMount {
     }
 
     /**
+     * Returns whether the mount is read-only: every call that would change a file, a directory or
+     * their attributes below the mount point fails with EROFS, for every user including root, as
+     * on a read-only mount of the kernel. The default is false.
+     */
+    default boolean readOnly() {
+        return false;
+    }
+
+    /**
      * Returns how stat results below the mount point differ from the host files', if they do.
      * The default shows the host files' results unchanged.
      */

@@ -247,10 +247,12 @@ final class Skeleton {
         return restrict(entry.mode() == ArchiveEntry.UNKNOWN ? DEFAULT_DIRECTORY_MODE : entry.mode());
     }
 
-    /** Applies {@code umask=} and, on a read-only mount, clears the write bits. */
+    /**
+     * Applies {@code umask=}. A read-only mount keeps the archive's write bits, as a read-only
+     * mount of the kernel shows them: kmview refuses every change below it with EROFS.
+     */
     private int restrict(int mode) {
-        int restricted = mode & ~options.umask().orElse(0);
-        return readWrite ? restricted : restricted & ~0222;
+        return mode & ~options.umask().orElse(0);
     }
 
     private static int depth(String path) {

@@ -119,6 +119,12 @@ final class UmfuseMount implements VirtualMount {
         return Optional.of(root.toString());
     }
 
+    /** Returns whether the mount is read-only ({@code ro}, the default of tar and ISO 9660 images). */
+    @Override
+    public boolean readOnly() {
+        return !readWrite;
+    }
+
     /**
      * Shows a device of the mount's own, as a separate file system does, and the owner, group and
      * permission bits of the uid=, gid=, mode= and umask= options, also where kmview may not chown.

@@ -60,8 +60,8 @@ class FatMountTest {
         VirtualMount mount = Fixtures.mount(context, tempParent, "umfusefat", image, "ro");
 
         Fixtures.assertSameTree(original, mount, new Fixtures.Checks(false, false, true));
-        assertEquals(0555, HostFiles.mode(Fixtures.hostPath(mount, "dir")));
-        assertEquals(0444, HostFiles.mode(Fixtures.hostPath(mount, "hello.txt")));
+        assertEquals(0755, HostFiles.mode(Fixtures.hostPath(mount, "dir")));
+        assertEquals(0644, HostFiles.mode(Fixtures.hostPath(mount, "hello.txt")));
         mount.unmount();
         assertEquals(List.of(), Fixtures.leftovers(tempParent));
     }

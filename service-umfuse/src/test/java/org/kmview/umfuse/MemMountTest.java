@@ -52,10 +52,11 @@ class MemMountTest {
     }
 
     @Test
-    void readOnlyRootHasNoWriteBits() throws Exception {
+    void readOnlyMountKeepsModes() throws Exception {
         VirtualMount mount = Fixtures.mount(context, tempParent, "umfusemem", "none", Optional.empty(), "ro");
 
-        assertEquals(0555, HostFiles.mode(Fixtures.hostPath(mount, "")));
+        assertTrue(mount.readOnly(), "kmview refuses changes below a read-only mount with EROFS");
+        assertEquals(0755, HostFiles.mode(Fixtures.hostPath(mount, "")));
         mount.unmount();
     }
 }

@@ -83,7 +83,7 @@ class NioMountTest {
         // The JDK's zip file system shows symbolic links as files, so they are left out here.
         assertEquals("hello, world\n", Files.readString(Fixtures.hostPath(mount, "hello.txt")));
         assertEquals("leaf\n", Files.readString(Fixtures.hostPath(mount, "dir/sub/deeper/leaf.txt")));
-        assertEquals(0555, HostFiles.mode(Fixtures.hostPath(mount, "run.sh")));
+        assertEquals(0755, HostFiles.mode(Fixtures.hostPath(mount, "run.sh")));
         mount.unmount();
     }
 

@@ -88,8 +88,8 @@ class OptionsTest {
         mount.unmount();
 
         VirtualMount tarMount = mount("mode=640,umask=022");
-        assertEquals(0440, HostFiles.mode(Fixtures.hostPath(tarMount, "run.sh")), "mode, umask, then no write bits");
-        assertEquals(0550, HostFiles.mode(Fixtures.hostPath(tarMount, "dir/sub")), "directories keep their mode");
+        assertEquals(0640, HostFiles.mode(Fixtures.hostPath(tarMount, "run.sh")), "mode, then umask");
+        assertEquals(0750, HostFiles.mode(Fixtures.hostPath(tarMount, "dir/sub")), "directories keep their mode");
         tarMount.unmount();
     }
 

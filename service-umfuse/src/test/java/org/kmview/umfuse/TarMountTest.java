@@ -63,13 +63,14 @@ class TarMountTest {
     }
 
     @Test
-    void tarModesSurviveWithoutWriteBits() throws Exception {
+    void tarModesSurvive() throws Exception {
         VirtualMount mount = Fixtures.mount(context, tempParent, "umfusetar", tar("cf", "a.tar"), "");
 
-        assertEquals(0555, HostFiles.mode(Fixtures.hostPath(mount, "run.sh")));
-        assertEquals(0440, HostFiles.mode(Fixtures.hostPath(mount, "dir/inner.txt")));
-        assertEquals(0550, HostFiles.mode(Fixtures.hostPath(mount, "dir/sub")));
-        assertEquals(0400, HostFiles.mode(Fixtures.hostPath(mount, "empty")));
+        assertTrue(mount.readOnly(), "a tar mount is read-only");
+        assertEquals(0755, HostFiles.mode(Fixtures.hostPath(mount, "run.sh")));
+        assertEquals(0640, HostFiles.mode(Fixtures.hostPath(mount, "dir/inner.txt")));
+        assertEquals(0750, HostFiles.mode(Fixtures.hostPath(mount, "dir/sub")));
+        assertEquals(0600, HostFiles.mode(Fixtures.hostPath(mount, "empty")));
         mount.unmount();
     }
 
@@ -130,7 +131,7 @@ class TarMountTest {
         assertEquals(0, Files.size(Fixtures.hostPath(mount, "empty")));
         assertArrayEquals(Files.readAllBytes(original.resolve("dir/random.bin")),
                 Files.readAllBytes(Fixtures.hostPath(mount, "random.bin")));
-        assertEquals(0555, HostFiles.mode(Fixtures.hostPath(mount, "run.sh")));
+        assertEquals(0755, HostFiles.mode(Fixtures.hostPath(mount, "run.sh")));
         mount.unmount();
     }
 

@@ -57,12 +57,13 @@ class ZipMountTest {
     }
 
     @Test
-    void readOnlyClearsWriteBits() throws Exception {
+    void readOnlyKeepsModes() throws Exception {
         VirtualMount mount = Fixtures.mount(context, tempParent, "umfusezip", zip, "ro");
 
-        assertEquals(0444, HostFiles.mode(Fixtures.hostPath(mount, "hello.txt")));
-        assertEquals(0555, HostFiles.mode(Fixtures.hostPath(mount, "run.sh")));
-        assertEquals(0550, HostFiles.mode(Fixtures.hostPath(mount, "dir/sub")));
+        assertTrue(mount.readOnly(), "kmview refuses changes below a read-only mount with EROFS");
+        assertEquals(0644, HostFiles.mode(Fixtures.hostPath(mount, "hello.txt")));
+        assertEquals(0755, HostFiles.mode(Fixtures.hostPath(mount, "run.sh")));
+        assertEquals(0750, HostFiles.mode(Fixtures.hostPath(mount, "dir/sub")));
         mount.unmount();
     }
 

@@ -67,11 +67,17 @@ class UmfuseIT {
                 + quote(mnt);
     }
 
-    /** A listing of every path below the current directory with type, size and content hash. */
+    /**
+     * A listing of every path below the current directory: a symlink's target, a directory's mode
+     * and mtime, and a file's size, mode, mtime and content hash.
+     */
     private static final String DESCRIBE_TREE = "find . -mindepth 1 | LC_ALL=C sort | while read -r p; do"
             + " if [ -L \"$p\" ]; then echo \"$p link $(readlink \"$p\")\";"
-            + " elif [ -d \"$p\" ]; then echo \"$p dir\";"
-            + " else echo \"$p file $(stat -c %s \"$p\") $(sha256sum < \"$p\" | cut -c1-16)\"; fi; done";
+            + " elif [ -d \"$p\" ]; then echo \"$p dir $(stat -c '%a %Y' \"$p\")\";"
+            + " else echo \"$p file $(stat -c '%s %a %Y' \"$p\") $(sha256sum < \"$p\" | cut -c1-16)\"; fi; done";
+
+    /** DESCRIBE_TREE without times, for trees whose new entries were made at different moments. */
+    private static final String DESCRIBE_CONTENT = DESCRIBE_TREE.replace(" %Y", "");
 
     private void assertSameTree(Path original, Run.Result view) {
         Run.Result expected = outside("cd " + quote(original) + " && " + DESCRIBE_TREE);
@@ -90,6 +96,18 @@ class UmfuseIT {
     void zipShowsTree() {
         Path zip = zipOf(tree, "tree.zip");
         assertSameTree(tree, inView(mount("umfusezip", zip, "ro") + " && cd " + quote(mnt) + " && " + DESCRIBE_TREE));
+    }
+
+    @Test
+    void readOnlyMountRefusesChangesWithErofs() {
+        Path zip = zipOf(tree, "ro.zip");
+        String hello = quote(mnt.resolve("hello.txt"));
+        String attempts = String.join("; ", List.of("echo x > " + hello, "touch " + quote(mnt.resolve("new")),
+                "rm " + hello, "mkdir " + quote(mnt.resolve("dir")), "chmod 600 " + hello,
+                "mv " + hello + " " + quote(mnt.resolve("moved")), "ln -s x " + quote(mnt.resolve("link"))));
+        Run.Result view = inView(mount("umfusezip", zip, "ro") + " && { " + attempts + "; } 2>&1 | grep -c 'Read-only file system';"
+                + " cat " + hello + " && stat -c %a " + hello);
+        assertEquals("7\nhello, archive\n644\n", view.stdout(), view::toString);
     }
 
     @Test
@@ -124,8 +142,8 @@ class UmfuseIT {
         assertEquals(0, test.exitCode(), test::toString);
         Path extracted = tmp.resolve("extracted");
         assertEquals(0, outside("mkdir " + quote(extracted) + " && cd " + quote(extracted) + " && unzip -q " + quote(zip)).exitCode());
-        assertEquals(outside("cd " + quote(expected) + " && " + DESCRIBE_TREE).stdout(),
-                outside("cd " + quote(extracted) + " && " + DESCRIBE_TREE).stdout());
+        assertEquals(outside("cd " + quote(expected) + " && " + DESCRIBE_CONTENT).stdout(),
+                outside("cd " + quote(extracted) + " && " + DESCRIBE_CONTENT).stdout());
         assertEquals(outside("stat -c '%a %Y' " + quote(expected.resolve("run.sh")) + " " + quote(expected.resolve("renamed.txt"))).stdout(),
                 outside("stat -c '%a %Y' " + quote(extracted.resolve("run.sh")) + " " + quote(extracted.resolve("renamed.txt"))).stdout(),
                 "modes and times survive the write-back");
@@ -210,6 +228,23 @@ class UmfuseIT {
     }
 
     @Test
+    void fatImageFromMcopyShowsTree() {
+        Path image = tmp.resolve("filled.img");
+        Path plain = tmp.resolve("plain");
+        // FAT keeps no symlinks, modes or owners, so the tree to compare holds files and directories.
+        Run.Result made = outside("cp -r " + quote(tree) + " " + quote(plain) + " && rm " + quote(plain.resolve("link-to-hello"))
+                + " && mkfs.vfat -C " + quote(image) + " 4096 >/dev/null && mcopy -s -m -i " + quote(image) + " "
+                + quote(plain) + "/* ::/");
+        assertEquals(0, made.exitCode(), made::toString);
+        String describe = "find . -mindepth 1 | LC_ALL=C sort | while read -r p; do if [ -d \"$p\" ]; then echo \"$p dir\";"
+                + " else echo \"$p $(stat -c %s \"$p\") $(sha256sum < \"$p\" | cut -c1-16)\"; fi; done";
+        Run.Result expected = outside("cd " + quote(plain) + " && " + describe);
+        Run.Result view = inView(mount("umfusefat", image, "ro") + " && cd " + quote(mnt) + " && " + describe);
+        assertEquals(0, view.exitCode(), view::toString);
+        assertEquals(expected.stdout(), view.stdout(), view::toString);
+    }
+
+    @Test
     void memMountIsWritableAndGoneAtUmount() throws IOException {
         Files.writeString(mnt.resolve("underneath"), "host file\n");
         Run.Result view = inView(mount("umfusemem", "none", "") + " && echo scratch > " + quote(mnt.resolve("f"))
@@ -269,9 +304,9 @@ class UmfuseIT {
         Run.Result view = inView(mount("umfusezip", zip, "ro") + " && cd " + quote(mnt.resolve("sub"))
                 + " && { viewumount " + quote(mnt) + " 2>/dev/null; echo umount $?; }"
                 + " && { um_del_service umfuse 2>/dev/null; echo del $?; }"
-                + " && cd / && viewumount " + quote(mnt) + " && um_del_service umfuse && echo done");
+                + " && viewumount -l " + quote(mnt) + " && echo lazy && cd / && um_del_service umfuse && echo done");
         assertEquals(0, view.exitCode(), view::toString);
-        assertEquals("umount 1\ndel 1\ndone\n", view.stdout(), view::toString);
+        assertEquals("umount 1\ndel 1\nlazy\ndone\n", view.stdout(), view::toString);
     }
 
     @Test
@@ -345,7 +380,7 @@ class UmfuseIT {
                 + " && python3 -c " + quote("import os; s = os.fstat(os.open('" + mnt.resolve("hello.txt")
                 + "', 0)); print(s.st_uid, s.st_gid, oct(s.st_mode & 0o7777))"));
         assertEquals(0, view.exitCode(), view::toString);
-        assertEquals("4321 765 640 " + mnt.resolve("hello.txt") + "\n4321 765 550 " + mnt.resolve("sub")
+        assertEquals("4321 765 640 " + mnt.resolve("hello.txt") + "\n4321 765 750 " + mnt.resolve("sub")
                 + "\n4321 765 0o640\n", view.stdout(), view::toString);
     }
 

@@ -52,6 +52,7 @@ public final class Dispatcher implements SyscallHandler {
     private static final long O_ACCMODE = 3;
     private static final long O_RDONLY = 0;
     private static final long O_TRUNC = 01000;
+    private static final long O_CREAT = 0100;
     /** The most a single write to a control file hands its service; the write returns what it took. */
     private static final int MAX_CONTROL_WRITE = 1 << 16;
     private static final long IOV_MAX = 1024;
@@ -231,6 +232,11 @@ public final class Dispatcher implements SyscallHandler {
             if (resolution == null) {
                 continue;
             }
+            if (changesFiles(stop, syscall) && resolution.error() == null && resolution.viewPath() != null
+                    && mounts.showing(resolution.viewPath()).map(entry -> entry.mount().readOnly()).orElse(false)) {
+                stop.fail(Errno.EROFS.number());
+                return;
+            }
             if (removesName(syscall) && resolution.error() == null && resolution.viewPath() != null
                     && mounts.controlAt(resolution.viewPath()).isPresent()) {
                 // As in binfmt_misc: a control file goes away by a command written to it, not by unlink or rename.
@@ -282,6 +288,24 @@ public final class Dispatcher implements SyscallHandler {
             case NEWFSTATAT -> 2;
             case STATX -> 4;
             default -> -1;
+        };
+    }
+
+    /**
+     * Returns whether the call changes the file or directory its path names, or creates or
+     * removes a name, as the kernel's read-only mounts refuse with EROFS.
+     */
+    private static boolean changesFiles(SyscallStop stop, Syscall syscall) {
+        return switch (syscall) {
+            case OPEN, OPENAT -> {
+                long flags = stop.argument(syscall == Syscall.OPEN ? 1 : 2);
+                yield (flags & O_ACCMODE) != O_RDONLY || (flags & (O_CREAT | O_TRUNC)) != 0;
+            }
+            case CREAT, MKDIR, MKDIRAT, RMDIR, UNLINK, UNLINKAT, RENAME, RENAMEAT, RENAMEAT2, LINK, LINKAT,
+                 SYMLINK, SYMLINKAT, CHMOD, FCHMODAT, FCHMODAT2, CHOWN, LCHOWN, FCHOWNAT, TRUNCATE, UTIME, UTIMES,
+                 FUTIMESAT, UTIMENSAT, MKNOD, MKNODAT, SETXATTR, LSETXATTR, REMOVEXATTR, LREMOVEXATTR, SETXATTRAT,
+                 REMOVEXATTRAT, FILE_SETATTR -> true;
+            default -> false;
         };
     }
 
@@ -654,6 +678,12 @@ public final class Dispatcher implements SyscallHandler {
             return;
         }
         if (!apply(stop, pathArg, resolution)) {
+            return;
+        }
+        if (((flags & O_ACCMODE) != O_RDONLY || (flags & (O_CREAT | O_TRUNC)) != 0) && resolution.error() == null
+                && resolution.viewPath() != null
+                && mounts.showing(resolution.viewPath()).map(entry -> entry.mount().readOnly()).orElse(false)) {
+            stop.fail(Errno.EROFS.number());
             return;
         }
         if ((flags & O_ACCMODE) != O_RDONLY) {
