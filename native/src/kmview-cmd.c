@@ -175,6 +175,27 @@ static int kernel_knows_type(const char *type)
     return known;
 }
 
+/*
+ * Returns whether the view has the service NAME loaded: um_ls_service's list has a line
+ * "NAME: description". Outside a view, nothing is loaded.
+ */
+static int service_loaded(const char *name)
+{
+    static char list[65536];
+    long length = syscall(KMVIEW_SYS_LIST_SERVICES, list, sizeof list);
+    if (length <= 0)
+        return 0;
+    size_t name_length = strlen(name);
+    for (const char *line = list; line != NULL && *line != '\0'; ) {
+        if (strncmp(line, name, name_length) == 0 && line[name_length] == ':')
+            return 1;
+        line = strchr(line, '\n');
+        if (line != NULL)
+            line++;
+    }
+    return 0;
+}
+
 /* Returns the kmview service that serves the mount type TYPE, or SERVICE when no name fits. */
 static const char *service_for_type(const char *type)
 {
@@ -220,7 +241,7 @@ static int run_viewmount(const struct command *cmd, int argc, char **argv)
         else
             fprintf(stderr, "viewmount: mount %s on %s (no type) failed: %s\n",
                     source, target, strerror(err));
-        if (type != NULL && !kernel_knows_type(type)) {
+        if (type != NULL && !kernel_knows_type(type) && !service_loaded(service_for_type(type))) {
             /*
              * No service took the type, so the kernel got it and does not know it either. Its
              * errno may name an earlier check (EPERM for an ordinary user, ENOENT for a missing

@@ -101,6 +101,11 @@ public final class View implements ServiceManager {
             }
 
             @Override
+            public void warn(String message) {
+                LogManager.getLogger("kmview.service." + name).warn("{}: {}", name, message);
+            }
+
+            @Override
             public String viewName() {
                 return identity.name();
             }
@@ -164,13 +169,44 @@ public final class View implements ServiceManager {
     }
 
     /**
-     * Sends {@code signal} to the program, if it started. Any thread may call it.
+     * Sends {@code signal} to every process of the view, the program first, as a machine that
+     * shuts down signals all its processes. A process that started or ended meanwhile may be
+     * missed or signalled in vain.
      */
-    public void signalProgram(int signal) {
+    public void signalView(int signal) {
         Tracer running = tracer;
-        if (running != null && running.programPid() > 0) {
-            new JnaLibc().kill(running.programPid(), signal);
+        if (running == null || running.programPid() <= 0) {
+            return;
         }
+        JnaLibc libc = new JnaLibc();
+        int program = running.programPid();
+        libc.kill(program, signal);
+        java.util.Set<Integer> processes = new java.util.TreeSet<>();
+        for (int thread : running.threads()) {
+            int process = processOf(thread);
+            if (process > 0 && process != program) {
+                processes.add(process);
+            }
+        }
+        for (int process : processes) {
+            libc.kill(process, signal);
+        }
+        LOG.debug("sent signal {} to the program {} and {} other processes of the view", signal, program,
+                processes.size());
+    }
+
+    /** Returns the process (thread group) of a thread, from /proc, or 0 if it ended. */
+    private static int processOf(int thread) {
+        try {
+            for (String line : java.nio.file.Files.readAllLines(Path.of("/proc/" + thread + "/status"))) {
+                if (line.startsWith("Tgid:")) {
+                    return Integer.parseInt(line.substring(5).trim());
+                }
+            }
+        } catch (java.io.IOException | NumberFormatException e) {
+            // The thread ended.
+        }
+        return 0;
     }
 
     @Override

@@ -8,7 +8,8 @@ import sun.misc.Signal;
  * kmview's own signal handling, as a shell waiting for a foreground job does it. SIGINT and
  * the terminal's stop signals already reach the program (same process group), so kmview does
  * not act on them: the program decides, and when the program stops, the tracer stops kmview.
- * SIGTERM and SIGHUP sent to kmview are passed on to the program.
+ * SIGTERM and SIGHUP sent to kmview are passed on to every process of the view, the program
+ * first, so the view ends as a machine that shuts down, and its services save their data.
  */
 final class Signals {
 
@@ -20,7 +21,7 @@ final class Signals {
             Signal.handle(new Signal(name), signal -> { });
         }
         for (String name : new String[] {"TERM", "HUP"}) {
-            Signal.handle(new Signal(name), signal -> view.signalProgram(signal.getNumber()));
+            Signal.handle(new Signal(name), signal -> view.signalView(signal.getNumber()));
         }
     }
 }

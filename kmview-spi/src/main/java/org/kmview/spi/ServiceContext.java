@@ -19,6 +19,12 @@ public interface ServiceContext {
      */
     void debug(String message);
 
+    /**
+     * Reports a failure the user must hear of, such as changes that could not be saved: one line
+     * on kmview's stderr, marked with the service's name, and in the debug log.
+     */
+    void warn(String message);
+
     /** Returns the name of the view ({@code kmview -V NAME}), or an empty string if it has none. */
     String viewName();
 }

@@ -22,6 +22,12 @@ final class RecordingContext implements ServiceContext {
         debugLines.add(message);
     }
 
+    /** Keeps a warning among the debug lines, where kmview's log also has it. */
+    @Override
+    public void warn(String message) {
+        debugLines.add(message);
+    }
+
     @Override
     public String viewName() {
         return "test";

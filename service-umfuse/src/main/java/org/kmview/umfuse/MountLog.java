@@ -32,4 +32,9 @@ final class MountLog {
     void error(String message) {
         context.debug(prefix + message);
     }
+
+    /** Reports a failure that loses or withholds the user's changes, on kmview's stderr too. */
+    void warning(String message) {
+        context.warn(prefix + message);
+    }
 }

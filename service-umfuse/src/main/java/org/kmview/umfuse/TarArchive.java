@@ -124,7 +124,11 @@ final class TarArchive implements Archive {
         int mode = tarEntry.getMode() & 07777;
         FileTime mtime = tarEntry.getLastModifiedTime();
         ArchiveEntry entry;
-        if (tarEntry.isDirectory()) {
+        if (tarEntry.isFIFO() || tarEntry.isCharacterDevice() || tarEntry.isBlockDevice()) {
+            // Checked first: commons-compress counts a FIFO as a file (isFile() is true for it).
+            log.error("skipped entry " + name + ": devices, FIFOs and other special files are not shown");
+            return null;
+        } else if (tarEntry.isDirectory()) {
             entry = ArchiveEntry.directory(name, mode, mtime);
         } else if (tarEntry.isSymbolicLink()) {
             entry = ArchiveEntry.symlink(name, tarEntry.getLinkName(), mtime);

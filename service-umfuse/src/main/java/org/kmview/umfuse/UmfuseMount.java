@@ -99,6 +99,8 @@ final class UmfuseMount implements VirtualMount {
         try {
             attributes = Files.readAttributes(path, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
         } catch (NoSuchFileException e) {
+            // NOTE: a name found only below the mount is reachable but missing from the listing of
+            // its directory here, since kmview does not merge listings of two trees.
             return options.merge() ? PathMapping.below() : PathMapping.host(path.toString());
         } catch (IOException e) {
             // ENOTDIR and the like: the kernel returns the same error for the host path.
@@ -154,7 +156,7 @@ final class UmfuseMount implements VirtualMount {
                 writeBackIfChanged();
             } catch (IOException | RuntimeException e) {
                 keepTree = true;
-                log.error("write-back to " + sourceName + " failed, the source is unchanged and the changed tree "
+                log.warning("write-back to " + sourceName + " failed, the source is unchanged and the changed tree "
                         + "is kept in " + root + ": " + e);
             }
         }

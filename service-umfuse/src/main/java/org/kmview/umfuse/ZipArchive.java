@@ -81,7 +81,29 @@ final class ZipArchive implements Archive {
             throw new IOException("entry " + zipEntry.getName() + " uses compression method "
                     + zipEntry.getMethod() + " or encryption, which commons-compress cannot read");
         }
-        return zip.getInputStream(zipEntry);
+        InputStream data = zip.getInputStream(zipEntry);
+        long expected = zipEntry.getCrc();
+        if (expected < 0) {
+            return data;
+        }
+        // commons-compress does not check the CRC of ZipFile entries, as unzip -t does.
+        return new java.util.zip.CheckedInputStream(data, new java.util.zip.CRC32()) {
+            private boolean checked;
+
+            @Override
+            public int read(byte[] buffer, int offset, int length) throws IOException {
+                int count = super.read(buffer, offset, length);
+                if (count < 0 && !checked) {
+                    checked = true;
+                    long actual = getChecksum().getValue();
+                    if (actual != expected) {
+                        throw new IOException("entry " + zipEntry.getName() + " has CRC " + Long.toHexString(actual)
+                                + " but the zip records " + Long.toHexString(expected) + ": the archive is corrupt");
+                    }
+                }
+                return count;
+            }
+        };
     }
 
     @Override

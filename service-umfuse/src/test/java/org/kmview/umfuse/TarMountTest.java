@@ -49,6 +49,18 @@ class TarMountTest {
         return archive;
     }
 
+    @Test
+    void fifoIsSkipped() throws Exception {
+        Fixtures.run(original, "mkfifo", "pipe");
+        VirtualMount mount = Fixtures.mount(context, tempParent, "umfusetar", tar("cf", "fifo.tar"), "");
+
+        assertFalse(Files.exists(Fixtures.hostPath(mount, "pipe"), java.nio.file.LinkOption.NOFOLLOW_LINKS),
+                "a FIFO shows as nothing, not as an empty file");
+        Fixtures.assertTrueWithLog(context.debugLines.stream().anyMatch(line -> line.contains("skipped entry ./pipe")
+                || line.contains("skipped entry pipe")), context, "the skipped FIFO is logged");
+        mount.unmount();
+    }
+
     @ParameterizedTest
     @CsvSource({"cf,xz-utils", "czf,gzip", "cjf,bzip2", "cJf,xz-utils"})
     void compressedTarMatchesOriginal(String flags, String debianPackage) throws Exception {

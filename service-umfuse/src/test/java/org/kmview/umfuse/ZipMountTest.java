@@ -2,6 +2,7 @@ package org.kmview.umfuse;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -168,6 +169,26 @@ class ZipMountTest {
                 && line.contains(keptTree.toString())), context, "failure logged with the kept tree's path");
         assertTrue(before.length > 0);
         HostFiles.deleteTree(keptTree);
+    }
+
+    @Test
+    void badCrcHidesEntry() throws Exception {
+        // A stored (uncompressed) entry whose bytes changed still reads, so only the CRC tells.
+        Path stored = work.resolve("stored.zip");
+        Fixtures.run(original, "zip", "-q0", stored.toString(), "hello.txt");
+        byte[] bytes = Files.readAllBytes(stored);
+        String text = new String(bytes, java.nio.charset.StandardCharsets.ISO_8859_1);
+        int content = text.indexOf("hello, world");
+        assertTrue(content > 0, "the stored entry's bytes are in the zip");
+        bytes[content] = 'j';
+        Files.write(stored, bytes);
+
+        VirtualMount mount = Fixtures.mount(context, tempParent, "umfusezip", stored, "ro");
+
+        assertInstanceOf(org.kmview.spi.PathMapping.Hidden.class, mount.map("hello.txt"));
+        Fixtures.assertTrueWithLog(context.debugLines.stream().anyMatch(line -> line.contains("CRC")), context,
+                "the CRC mismatch is logged");
+        mount.unmount();
     }
 
     @Test

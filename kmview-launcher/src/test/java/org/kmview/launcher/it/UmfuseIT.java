@@ -165,13 +165,15 @@ class UmfuseIT {
         Path ready = tmp.resolve("ready");
         Process kmview = Run.insideWith(List.of("-p", "umfuse"), "sh", "-c", mount("umfusezip", zip, "")
                 + " && echo before term > " + quote(mnt.resolve("term.txt")) + " && touch " + quote(ready)
-                + " && exec sleep 60").in(tmp).start();
+                + " && sleep 60; echo the shell outlived its child").in(tmp).start();
         for (int i = 0; i < 300 && !Files.exists(ready); i++) {
             Thread.sleep(100);
         }
         assertTrue(Files.exists(ready), "the view never got ready");
+        // kmview passes SIGTERM to every process of the view, the sleep below the shell too.
         kmview.destroy();
-        assertTrue(kmview.waitFor(60, TimeUnit.SECONDS), "kmview did not end after SIGTERM");
+        assertTrue(kmview.waitFor(20, TimeUnit.SECONDS), "kmview did not end after SIGTERM");
+        assertEquals(143, kmview.exitValue(), "the program died of SIGTERM");
         Run.Result content = outside("unzip -tq " + quote(zip) + " && unzip -p " + quote(zip) + " term.txt");
         assertEquals(0, content.exitCode(), content::toString);
         assertEquals("before term\n", content.stdout().substring(content.stdout().indexOf("before")), content::toString);
@@ -321,9 +323,10 @@ class UmfuseIT {
         mkdirs(inner);
         String script = mount("umfusezip", tmp.resolve("holder.zip"), "ro") + " && viewmount -t umfuseiso9660 "
                 + quote(mnt.resolve("inner.iso")) + " " + quote(inner) + " && cat " + quote(inner.resolve("hello.txt"));
-        Run.Result nested = inView(script);
+        String busy = "; viewumount " + quote(mnt) + " 2>/dev/null || echo the zip is busy; cat " + quote(inner.resolve("hello.txt"));
+        Run.Result nested = inView(script + busy);
         assertEquals(0, nested.exitCode(), nested::toString);
-        assertEquals("hello, archive\n", nested.stdout());
+        assertEquals("hello, archive\nthe zip is busy\nhello, archive\n", nested.stdout());
         Run.Result flat = inView(List.of("-x", "-p", "umfuse"), script);
         assertNotEquals(0, flat.exitCode(), flat::toString);
     }

@@ -806,7 +806,8 @@ public final class Dispatcher implements SyscallHandler {
         MountRequest request = new MountRequest(source, hostSource, target.viewPath(), options, stop.argument(3));
         try {
             VirtualMount mount = registration.type().mount(request);
-            mounts.add(new MountTable.Entry(target.viewPath(), type, source, registration.service(), mount));
+            mounts.add(new MountTable.Entry(target.viewPath(), type, source, registration.service(), mount,
+                    hostSource.orElse(null)));
             LOG.debug("[{}] mounted {} on {} (type {}, options {})", stop.tracee().tid(), source,
                     target.viewPath(), type, options);
             stop.skip(0);
@@ -861,7 +862,10 @@ public final class Dispatcher implements SyscallHandler {
         String mountPoint = target.error() == null ? target.viewPath() : hiddenMountPoint(stop, pathArg);
         Optional<MountTable.Entry> top = mountPoint == null ? Optional.empty() : mounts.top(mountPoint);
         if (top.isPresent() && (stop.argument(1) & MNT_DETACH) == 0) {
-            String user = busyUser(top.get());
+            String user = mountUser(top.get());
+            if (user == null) {
+                user = busyUser(top.get());
+            }
             if (user != null) {
                 LOG.warn("umount {} failed: {} is below it; use viewumount -l to unmount it anyway",
                         mountPoint, user);
@@ -879,6 +883,28 @@ public final class Dispatcher implements SyscallHandler {
             }
         }
         apply(stop, pathArg, target);
+    }
+
+    /**
+     * Returns a description of another mount that needs {@code entry}: one whose mount point lies
+     * below it, or whose source (an image inside an archive, say) lies in its host tree. Returns
+     * null if there is none.
+     */
+    private String mountUser(MountTable.Entry entry) {
+        Optional<String> hostRoot = entry.mount().hostRoot();
+        for (MountTable.Entry other : mounts.entries()) {
+            if (other == entry) {
+                continue;
+            }
+            if (!other.mountPoint().equals(entry.mountPoint()) && MountTable.isWithin(other.mountPoint(), entry.mountPoint())) {
+                return "the mount on " + other.mountPoint();
+            }
+            if (hostRoot.isPresent() && other.hostSource() != null && MountTable.isWithin(other.hostSource(), hostRoot.get())
+                    && !hostRoot.get().equals("/")) {
+                return "the source of the mount on " + other.mountPoint();
+            }
+        }
+        return null;
     }
 
     /**

@@ -21,8 +21,18 @@ public final class MountTable {
     private final java.util.Map<Entry, Integer> deviceMinors = new java.util.IdentityHashMap<>();
     private int nextDeviceMinor = FIRST_DEVICE_MINOR;
 
-    /** One virtual mount. */
-    public record Entry(String mountPoint, String type, String source, String service, VirtualMount mount) {
+    /**
+     * One virtual mount.
+     *
+     * @param hostSource the host path of the source, or null when the source names no file
+     */
+    public record Entry(String mountPoint, String type, String source, String service, VirtualMount mount,
+                        String hostSource) {
+
+        /** Creates an entry whose source names no file. */
+        public Entry(String mountPoint, String type, String source, String service, VirtualMount mount) {
+            this(mountPoint, type, source, service, mount, null);
+        }
     }
 
     /** The mapping of a view path: the host path (null if hidden), and whether a mount decided it. */

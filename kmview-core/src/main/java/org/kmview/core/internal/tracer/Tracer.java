@@ -49,6 +49,8 @@ public final class Tracer {
     private final Arch arch;
     private final SyscallHandler handler;
     private final Map<Integer, Tracee> tracees = new HashMap<>();
+    /** The ids of the traced threads, readable from any thread (the tracees map is the tracer's own). */
+    private final java.util.Set<Integer> liveThreads = java.util.concurrent.ConcurrentHashMap.newKeySet();
     private final byte[] stringBuffer = new byte[SyscallStop.PATH_MAX];
     private SyscallStop current;
 
@@ -102,6 +104,11 @@ public final class Tracer {
         return exitStatus;
     }
 
+    /** Returns the ids of the threads traced now. Any thread may call it; the answer may be stale at once. */
+    public java.util.List<Integer> threads() {
+        return java.util.List.copyOf(liveThreads);
+    }
+
     /** Returns the pid of the program, valid once {@link #run} started it. */
     public int programPid() {
         return programPid;
@@ -128,6 +135,7 @@ public final class Tracer {
         try {
             ptrace.seize(pid, OPTIONS);
             tracees.put(pid, new Tracee(pid));
+            liveThreads.add(pid);
             byte[] instructions = filter.toBytes();
             ByteBuffer header = ByteBuffer.allocate(4).order(ByteOrder.nativeOrder());
             header.putInt(instructions.length / 8);
@@ -192,6 +200,7 @@ public final class Tracer {
             return;
         }
         Tracee tracee = tracees.computeIfAbsent(tid, Tracee::new);
+        liveThreads.add(tid);
         int signal = (status >> 8) & 0xff;
         int event = (status >> 16) & 0xffff;
 
@@ -218,6 +227,7 @@ public final class Tracer {
                 int child = (int) ptrace.eventMessage(tid);
                 // The child has the filters of the thread that created it, and its descriptors.
                 Tracee created = tracees.computeIfAbsent(child, Tracee::new);
+                liveThreads.add(child);
                 created.filterGeneration = tracee.filterGeneration;
                 created.writesTrapped = tracee.writesTrapped;
                 created.wantsWriteTrap = tracee.wantsWriteTrap;
@@ -229,6 +239,7 @@ public final class Tracer {
                 if (formerTid != tid) {
                     // A non-leader thread exec'd: it now has the leader's id and the old id is gone.
                     Tracee former = tracees.remove(formerTid);
+                    liveThreads.remove(formerTid);
                     if (former != null && former.pendingExit != null) {
                         tracee.pendingExit = former.pendingExit;
                     }
@@ -463,6 +474,7 @@ public final class Tracer {
 
     private void onExit(int tid, int status) {
         tracees.remove(tid);
+        liveThreads.remove(tid);
         handler.onProcessExit(tid);
         if (tid == programPid) {
             exitStatus = exited(status) ? (status >> 8) & 0xff : 128 + (status & 0x7f);
