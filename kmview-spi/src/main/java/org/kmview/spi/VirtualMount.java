@@ -29,6 +29,16 @@ public interface VirtualMount {
     }
 
     /**
+     * Returns whether listings of the mount's directories also show the names that {@link #map}
+     * leaves to what lies below ({@link PathMapping#below()}), as a union mount lists both
+     * layers. kmview then builds those listings itself, the mount's entries first. The default,
+     * false, lists the mount's host directories as they are.
+     */
+    default boolean mergesListings() {
+        return false;
+    }
+
+    /**
      * Returns whether the mount is read-only: every call that would change a file, a directory or
      * their attributes below the mount point fails with EROFS, for every user including root, as
      * on a read-only mount of the kernel. The default is false.

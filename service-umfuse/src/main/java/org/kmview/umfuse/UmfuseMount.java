@@ -99,8 +99,6 @@ final class UmfuseMount implements VirtualMount {
         try {
             attributes = Files.readAttributes(path, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
         } catch (NoSuchFileException e) {
-            // NOTE: a name found only below the mount is reachable but missing from the listing of
-            // its directory here, since kmview does not merge listings of two trees.
             return options.merge() ? PathMapping.below() : PathMapping.host(path.toString());
         } catch (IOException e) {
             // ENOTDIR and the like: the kernel returns the same error for the host path.
@@ -119,6 +117,12 @@ final class UmfuseMount implements VirtualMount {
     @Override
     public Optional<String> hostRoot() {
         return Optional.of(root.toString());
+    }
+
+    /** With merge or except=, listings also show the names that lie below the mount point. */
+    @Override
+    public boolean mergesListings() {
+        return options.merge() || !options.excepts().isEmpty();
     }
 
     /** Returns whether the mount is read-only ({@code ro}, the default of tar and ISO 9660 images). */

@@ -339,9 +339,29 @@ class UmfuseIT {
         Files.writeString(mnt.resolve("sub/host.txt"), "host sub\n");
         Run.Result view = inView(mount("umfusezip", zip, "ro,merge,except=sub") + " && cat " + quote(mnt.resolve("hello.txt"))
                 + " " + quote(mnt.resolve("only-below.txt")) + " " + quote(mnt.resolve("sub/host.txt"))
-                + " && ! test -e " + quote(mnt.resolve("sub/data.csv")));
+                + " && ! test -e " + quote(mnt.resolve("sub/data.csv")) + " && ls -A " + quote(mnt));
         assertEquals(0, view.exitCode(), view::toString);
-        assertEquals("hello, archive\nbelow\nhost sub\n", view.stdout());
+        assertEquals("hello, archive\nbelow\nhost sub\nhello.txt\nlink-to-hello\nonly-below.txt\nrun.sh\nsub\n",
+                view.stdout(), view::toString);
+    }
+
+    @Test
+    void largeMergedListingSeeksAndRewinds() throws IOException {
+        Path image = tmp.resolve("image");
+        mkdirs(image);
+        for (int i = 0; i < 3000; i++) {
+            Files.createFile(image.resolve(String.format("image%05d", i)));
+            Files.createFile(mnt.resolve(String.format("below%05d", i)));
+        }
+        for (int i = 3000; i < 10000; i++) {
+            Files.createFile(mnt.resolve(String.format("below%05d", i)));
+        }
+        Files.createFile(mnt.resolve("image00001"));
+        Path zip = zipOf(image, "many.zip");
+        Run.Result view = inView(mount("umfusezip", zip, "ro,merge") + " && " + ViewFsTesting.probe("seekdir", mnt)
+                + " && ls " + quote(mnt) + " | wc -l && ls " + quote(mnt) + " | sort | uniq -d | wc -l");
+        assertEquals(0, view.exitCode(), view::toString);
+        assertEquals("entries 13002\nseekdir ok\nrewinddir ok\n13000\n0\n", view.stdout(), view::toString);
     }
 
     @Test

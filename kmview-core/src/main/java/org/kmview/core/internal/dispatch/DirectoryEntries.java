@@ -62,6 +62,27 @@ enum DirectoryEntries {
         return out.toByteArray();
     }
 
+    /** Encodes one record of this layout for {@code entry}, with {@code offset} as its d_off. */
+    byte[] record(Entry entry, long offset) {
+        byte[] name = entry.name().getBytes(StandardCharsets.ISO_8859_1);
+        // linux_dirent keeps d_type in the record's last byte, after the name's NUL.
+        int unaligned = nameOffset + name.length + 1 + (this == LINUX_DIRENT ? 1 : 0);
+        int recordLength = (unaligned + 7) & ~7;
+        java.nio.ByteBuffer record = java.nio.ByteBuffer.allocate(recordLength).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        record.putLong(0, entry.inode());
+        record.putLong(OFF_OFFSET, offset);
+        record.putShort(RECLEN_OFFSET, (short) recordLength);
+        byte type = directoryType(entry.mode());
+        if (this == LINUX_DIRENT64) {
+            record.put(18, type);
+        } else {
+            record.put(recordLength - 1, type);
+        }
+        record.position(nameOffset);
+        record.put(name);
+        return record.array();
+    }
+
     /** Returns the DT_ value of an st_mode (the file type bits shifted down, as the kernel does). */
     private static byte directoryType(int mode) {
         return (byte) ((mode >> 12) & 0xf);

@@ -1069,6 +1069,13 @@ public final class Dispatcher implements SyscallHandler {
         // Most directories hold no mount point, so the fd's position is read only for those that do.
         String viewDir = mounts.toView(hostDir).viewPath();
         List<String> hidden = mounts.hiddenNamesIn(viewDir);
+        if (mounts.hasMergedListings()) {
+            List<DirectoryEntries.Entry> points = mounts.mountPointNamesIn(viewDir).isEmpty() ? List.of()
+                    : missingMountPoints(viewDir, hostDir);
+            if (MergedListing.serve(stop, syscall, arch, mounts, tid, viewDir, hostDir, hidden, points)) {
+                return;
+            }
+        }
         List<DirectoryEntries.Entry> added = List.of();
         if (!mounts.mountPointNamesIn(viewDir).isEmpty() && firstBatch(tid, fd)) {
             added = missingMountPoints(viewDir, hostDir);

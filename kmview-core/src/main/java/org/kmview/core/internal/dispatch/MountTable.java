@@ -90,6 +90,11 @@ public final class MountTable {
         return List.copyOf(entries);
     }
 
+    /** Returns whether some mount merges its listings with what lies below it. */
+    public boolean hasMergedListings() {
+        return entries.stream().anyMatch(entry -> entry.mount().mergesListings());
+    }
+
     /** Returns whether some mount changes stat results ({@link VirtualMount#statView}). */
     public boolean hasStatViews() {
         return entries.stream().anyMatch(entry -> entry.mount().statView().isPresent());
@@ -113,6 +118,26 @@ public final class MountTable {
             passed.add(owner);
         }
         return Optional.empty();
+    }
+
+    /**
+     * Maps a view path as the view showed it before the mount {@code upper} came: through the
+     * mounts other than {@code upper}, or to the host path of the same name. Returns null if
+     * that layer hides the path.
+     */
+    public String mapPast(String viewPath, Entry upper) {
+        List<Entry> passed = new ArrayList<>(List.of(upper));
+        for (Entry owner = owner(viewPath, passed); owner != null; owner = owner(viewPath, passed)) {
+            PathMapping mapping = owner.mount().map(relative(owner.mountPoint(), viewPath));
+            if (mapping instanceof PathMapping.Host host) {
+                return host.path();
+            }
+            if (mapping instanceof PathMapping.Hidden) {
+                return null;
+            }
+            passed.add(owner);
+        }
+        return viewPath;
     }
 
     /**

@@ -43,6 +43,7 @@ public final class X86_64 implements Arch {
         put(Syscall.SENDFILE, 40);
         put(Syscall.SPLICE, 275);
         put(Syscall.COPY_FILE_RANGE, 326);
+        put(Syscall.LSEEK, 8);
         put(Syscall.STAT, 4);
         put(Syscall.LSTAT, 6);
         put(Syscall.ACCESS, 21);
