@@ -12,14 +12,21 @@ public sealed interface PathMapping permits PathMapping.Host, PathMapping.Hidden
      * The view shows the host file at {@code path}; the kernel works on it directly.
      *
      * @param path an absolute host path
+     * @param readOnly whether calls that would change the file or create or remove a name there
+     *        fail with EROFS, as for a layer of a union mount that only the layers above may change
      */
-    record Host(String path) implements PathMapping {
+    record Host(String path, boolean readOnly) implements PathMapping {
         /** Checks that the path is absolute. */
         public Host {
             Objects.requireNonNull(path, "path");
             if (!path.startsWith("/")) {
                 throw new IllegalArgumentException("host path must be absolute: " + path);
             }
+        }
+
+        /** Creates a writable mapping onto {@code path}. */
+        public Host(String path) {
+            this(path, false);
         }
     }
 
@@ -38,6 +45,11 @@ public sealed interface PathMapping permits PathMapping.Host, PathMapping.Hidden
     /** Returns a mapping onto the host path {@code path}. */
     static PathMapping host(String path) {
         return new Host(path);
+    }
+
+    /** Returns a read-only mapping onto the host path {@code path}: changes there fail with EROFS. */
+    static PathMapping hostReadOnly(String path) {
+        return new Host(path, true);
     }
 
     /** Returns the mapping of a hidden path. */

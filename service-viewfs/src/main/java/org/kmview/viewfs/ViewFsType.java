@@ -1,5 +1,10 @@
 package org.kmview.viewfs;
 
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 
@@ -12,12 +17,15 @@ import org.kmview.spi.VirtualMount;
 
 /**
  * The {@code viewfs} type: {@code -o move} (the default) shows SRC at DST, {@code -o hide}
- * removes DST and everything below it from the view.
+ * removes DST and everything below it from the view, {@code -o merge} shows SRC over what DST
+ * showed. {@code ro} makes any of them read-only, and {@code except=PATH} leaves a subtree of DST
+ * as it was.
  */
 final class ViewFsType implements FileSystemType {
 
-    private static final Set<String> MODES = Set.of("move", "hide");
-    private static final Set<String> LATER_MODES = Set.of("merge", "cow", "mincow");
+    private static final Set<String> MODES = Set.of("move", "hide", "merge");
+    private static final Set<String> LATER_MODES = Set.of("cow", "mincow");
+    private static final String VALID = "modes move, hide and merge, and the options ro and except=PATH";
 
     @Override
     public String name() {
@@ -27,24 +35,141 @@ final class ViewFsType implements FileSystemType {
     @Override
     public VirtualMount mount(MountRequest request) throws ServiceException {
         String mode = "move";
+        boolean readOnly = false;
+        List<String> excepts = new ArrayList<>();
         for (String option : request.options().names()) {
             if (MODES.contains(option)) {
                 mode = option;
+            } else if (option.equals("ro")) {
+                readOnly = true;
+            } else if (option.equals("except")) {
+                for (String except : request.options().values("except")) {
+                    excepts.add(relativeExcept(request.mountPoint(), except));
+                }
             } else if (LATER_MODES.contains(option)) {
                 throw new ServiceException(Errno.EINVAL,
-                        "viewfs mode " + option + " is not supported yet; use move or hide");
+                        "viewfs mode " + option + " is not supported yet; use move, hide or merge");
             } else {
                 throw new ServiceException(Errno.EINVAL,
-                        "unknown viewfs option \"" + option + "\"; valid modes are move and hide");
+                        "unknown viewfs option \"" + option + "\"; valid are " + VALID);
             }
         }
 
+        VirtualMount mount;
         if (mode.equals("hide")) {
-            return new HideMount();
+            mount = new HideMount();
+        } else {
+            String hostRoot = request.hostSource().orElseThrow(() -> new ServiceException(Errno.ENOENT,
+                    "viewfs source " + request.source() + " does not exist"));
+            mount = mode.equals("merge") ? new MergeMount(hostRoot) : new MoveMount(hostRoot);
         }
-        String hostRoot = request.hostSource().orElseThrow(() -> new ServiceException(Errno.ENOENT,
-                "viewfs move source " + request.source() + " does not exist"));
-        return new MoveMount(hostRoot);
+        return excepts.isEmpty() && !readOnly ? mount : new Restricted(mount, excepts, readOnly);
+    }
+
+    /** Returns an except= path relative to the mount point, or throws EINVAL if it lies outside it. */
+    private static String relativeExcept(String mountPoint, String except) throws ServiceException {
+        String relative = except;
+        if (except.startsWith("/")) {
+            String prefix = mountPoint.endsWith("/") ? mountPoint : mountPoint + "/";
+            if (!except.startsWith(prefix)) {
+                throw new ServiceException(Errno.EINVAL, "viewfs option except=" + except
+                        + " is not below the mount point " + mountPoint + "; give a path below it or relative to it");
+            }
+            relative = except.substring(prefix.length());
+        }
+        List<String> parts = new ArrayList<>();
+        for (String part : relative.split("/")) {
+            if (part.equals("..")) {
+                throw new ServiceException(Errno.EINVAL, "viewfs option except=" + except + " contains \"..\"");
+            }
+            if (!part.isEmpty() && !part.equals(".")) {
+                parts.add(part);
+            }
+        }
+        if (parts.isEmpty()) {
+            throw new ServiceException(Errno.EINVAL, "viewfs option except=" + except
+                    + " names the mount point itself; give a path below it");
+        }
+        return String.join("/", parts);
+    }
+
+    /** Joins a host root and a relative path. */
+    static String join(String hostRoot, String relative) {
+        if (relative.isEmpty()) {
+            return hostRoot;
+        }
+        return hostRoot.equals("/") ? "/" + relative : hostRoot + "/" + relative;
+    }
+
+    /**
+     * Shows SRC over what the view showed at the mount point: an entry of SRC wins, and the rest
+     * shows through, listings included. SRC is read-only in the view, so changes reach the layer
+     * below: a new file is created there, and changing an entry of SRC fails with EROFS.
+     */
+    static final class MergeMount implements VirtualMount {
+        private final String hostRoot;
+
+        MergeMount(String hostRoot) {
+            this.hostRoot = hostRoot;
+        }
+
+        @Override
+        public PathMapping map(String relative) {
+            String host = join(hostRoot, relative);
+            if (relative.isEmpty() || Files.exists(Path.of(host), LinkOption.NOFOLLOW_LINKS)) {
+                return PathMapping.hostReadOnly(host);
+            }
+            return PathMapping.below();
+        }
+
+        @Override
+        public Optional<String> hostRoot() {
+            return Optional.of(hostRoot);
+        }
+
+        @Override
+        public boolean mergesListings() {
+            return true;
+        }
+    }
+
+    /** A mount with except= subtrees left to the layer below, read-only with {@code ro}. */
+    static final class Restricted implements VirtualMount {
+        private final VirtualMount mount;
+        private final List<String> excepts;
+        private final boolean readOnly;
+
+        Restricted(VirtualMount mount, List<String> excepts, boolean readOnly) {
+            this.mount = mount;
+            this.excepts = List.copyOf(excepts);
+            this.readOnly = readOnly;
+        }
+
+        @Override
+        public PathMapping map(String relative) {
+            for (String except : excepts) {
+                if (relative.equals(except) || relative.startsWith(except + "/")) {
+                    return PathMapping.below();
+                }
+            }
+            return mount.map(relative);
+        }
+
+        /** The wrapped mount's root: kmview checks that a host path maps back before it shows it so. */
+        @Override
+        public Optional<String> hostRoot() {
+            return mount.hostRoot();
+        }
+
+        @Override
+        public boolean mergesListings() {
+            return !excepts.isEmpty() || mount.mergesListings();
+        }
+
+        @Override
+        public boolean readOnly() {
+            return readOnly;
+        }
     }
 
     /** Shows the host tree at {@code hostRoot} at the mount point. */
@@ -57,10 +182,7 @@ final class ViewFsType implements FileSystemType {
 
         @Override
         public PathMapping map(String relative) {
-            if (relative.isEmpty()) {
-                return PathMapping.host(hostRoot);
-            }
-            return PathMapping.host(hostRoot.equals("/") ? "/" + relative : hostRoot + "/" + relative);
+            return PathMapping.host(join(hostRoot, relative));
         }
 
         @Override

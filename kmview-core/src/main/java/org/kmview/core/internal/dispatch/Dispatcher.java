@@ -233,7 +233,7 @@ public final class Dispatcher implements SyscallHandler {
                 continue;
             }
             if (changesFiles(stop, syscall) && resolution.error() == null && resolution.viewPath() != null
-                    && mounts.showing(resolution.viewPath()).map(entry -> entry.mount().readOnly()).orElse(false)) {
+                    && mounts.readOnly(resolution.viewPath())) {
                 stop.fail(Errno.EROFS.number());
                 return;
             }
@@ -682,7 +682,7 @@ public final class Dispatcher implements SyscallHandler {
         }
         if (((flags & O_ACCMODE) != O_RDONLY || (flags & (O_CREAT | O_TRUNC)) != 0) && resolution.error() == null
                 && resolution.viewPath() != null
-                && mounts.showing(resolution.viewPath()).map(entry -> entry.mount().readOnly()).orElse(false)) {
+                && mounts.readOnly(resolution.viewPath())) {
             stop.fail(Errno.EROFS.number());
             return;
         }

@@ -121,6 +121,28 @@ public final class MountTable {
     }
 
     /**
+     * Returns whether changes at {@code viewPath} fail with EROFS: a read-only mount lies on the
+     * way to it (through the layers a mount leaves paths to), or the mapping says so.
+     */
+    public boolean readOnly(String viewPath) {
+        List<Entry> passed = new ArrayList<>();
+        for (Entry owner = owner(viewPath, passed); owner != null; owner = owner(viewPath, passed)) {
+            if (owner.mount().readOnly()) {
+                return true;
+            }
+            PathMapping mapping = owner.mount().map(relative(owner.mountPoint(), viewPath));
+            if (mapping instanceof PathMapping.Host host) {
+                return host.readOnly();
+            }
+            if (mapping instanceof PathMapping.Hidden) {
+                return false;
+            }
+            passed.add(owner);
+        }
+        return false;
+    }
+
+    /**
      * Maps a view path as the view showed it before the mount {@code upper} came: through the
      * mounts other than {@code upper}, or to the host path of the same name. Returns null if
      * that layer hides the path.
