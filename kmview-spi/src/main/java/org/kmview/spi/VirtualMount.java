@@ -39,6 +39,37 @@ public interface VirtualMount {
     }
 
     /**
+     * Returns whether kmview calls {@link #prepareChange} before each call that changes a path
+     * below the mount point. The default is false.
+     */
+    default boolean tracksChanges() {
+        return false;
+    }
+
+    /**
+     * Prepares a path for a change a call is about to make there, as a copy-on-write mount copies
+     * a file up before the first write. Called only when {@link #tracksChanges} is true.
+     *
+     * @param relative the path below the mount point, as {@link #map} receives it
+     * @param lower what the view showed below the mount point before the mount
+     * @return the mapping the call then works on, or empty if the mount made the change itself
+     *         (a removal it records as a whiteout, say): the call then returns 0
+     * @throws ServiceException with the errno the call returns instead (ENOTEMPTY, ENOSPC, ...)
+     */
+    default Optional<PathMapping> prepareChange(String relative, Change change, LowerLayer lower)
+            throws ServiceException {
+        return Optional.of(map(relative));
+    }
+
+    /**
+     * Tells the mount that a rename moved the entry at {@code relative} away, after the rename
+     * succeeded, so a mount with layers can hide what still lies below. Called only when
+     * {@link #tracksChanges} is true. The default does nothing.
+     */
+    default void movedAway(String relative, LowerLayer lower) {
+    }
+
+    /**
      * Returns whether the mount is read-only: every call that would change a file, a directory or
      * their attributes below the mount point fails with EROFS, for every user including root, as
      * on a read-only mount of the kernel. The default is false.

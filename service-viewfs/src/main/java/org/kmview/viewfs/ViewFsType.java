@@ -8,8 +8,10 @@ import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 
+import org.kmview.spi.Change;
 import org.kmview.spi.Errno;
 import org.kmview.spi.FileSystemType;
+import org.kmview.spi.LowerLayer;
 import org.kmview.spi.MountRequest;
 import org.kmview.spi.PathMapping;
 import org.kmview.spi.ServiceException;
@@ -23,9 +25,8 @@ import org.kmview.spi.VirtualMount;
  */
 final class ViewFsType implements FileSystemType {
 
-    private static final Set<String> MODES = Set.of("move", "hide", "merge");
-    private static final Set<String> LATER_MODES = Set.of("cow", "mincow");
-    private static final String VALID = "modes move, hide and merge, and the options ro and except=PATH";
+    private static final Set<String> MODES = Set.of("move", "hide", "merge", "cow", "mincow");
+    private static final String VALID = "modes move, hide, merge, cow and mincow, and the options ro and except=PATH";
 
     @Override
     public String name() {
@@ -34,11 +35,15 @@ final class ViewFsType implements FileSystemType {
 
     @Override
     public VirtualMount mount(MountRequest request) throws ServiceException {
-        String mode = "move";
+        String mode = null;
         boolean readOnly = false;
         List<String> excepts = new ArrayList<>();
         for (String option : request.options().names()) {
             if (MODES.contains(option)) {
+                if (mode != null) {
+                    throw new ServiceException(Errno.EINVAL, "viewfs modes " + mode + " and " + option
+                            + " given together; give one mode");
+                }
                 mode = option;
             } else if (option.equals("ro")) {
                 readOnly = true;
@@ -46,24 +51,41 @@ final class ViewFsType implements FileSystemType {
                 for (String except : request.options().values("except")) {
                     excepts.add(relativeExcept(request.mountPoint(), except));
                 }
-            } else if (LATER_MODES.contains(option)) {
-                throw new ServiceException(Errno.EINVAL,
-                        "viewfs mode " + option + " is not supported yet; use move, hide or merge");
             } else {
                 throw new ServiceException(Errno.EINVAL,
                         "unknown viewfs option \"" + option + "\"; valid are " + VALID);
             }
         }
 
+        if (mode == null) {
+            mode = "move";
+        }
         VirtualMount mount;
         if (mode.equals("hide")) {
             mount = new HideMount();
         } else {
+            String modeName = mode;
             String hostRoot = request.hostSource().orElseThrow(() -> new ServiceException(Errno.ENOENT,
-                    "viewfs source " + request.source() + " does not exist"));
-            mount = mode.equals("merge") ? new MergeMount(hostRoot) : new MoveMount(hostRoot);
+                    "viewfs " + modeName + " source " + request.source() + " does not exist"));
+            mount = switch (mode) {
+                case "merge" -> new MergeMount(hostRoot);
+                case "cow", "mincow" -> cow(hostRoot, mode.equals("mincow"));
+                default -> new MoveMount(hostRoot);
+            };
         }
         return excepts.isEmpty() && !readOnly ? mount : new Restricted(mount, excepts, readOnly);
+    }
+
+    private static VirtualMount cow(String hostRoot, boolean minimal) throws ServiceException {
+        if (!java.nio.file.Files.isDirectory(Path.of(hostRoot))) {
+            throw new ServiceException(Errno.ENOTDIR, "viewfs cow source " + hostRoot
+                    + " is not a directory; give the directory that receives the changes");
+        }
+        try {
+            return new CowMount(Path.of(hostRoot), minimal);
+        } catch (java.io.IOException e) {
+            throw new ServiceException(Errno.EIO, "cannot read the whiteouts in " + hostRoot + ": " + e.getMessage());
+        }
     }
 
     /** Returns an except= path relative to the mount point, or throws EINVAL if it lies outside it. */
@@ -147,12 +169,7 @@ final class ViewFsType implements FileSystemType {
 
         @Override
         public PathMapping map(String relative) {
-            for (String except : excepts) {
-                if (relative.equals(except) || relative.startsWith(except + "/")) {
-                    return PathMapping.below();
-                }
-            }
-            return mount.map(relative);
+            return excepted(relative) ? PathMapping.below() : mount.map(relative);
         }
 
         /** The wrapped mount's root: kmview checks that a host path maps back before it shows it so. */
@@ -169,6 +186,33 @@ final class ViewFsType implements FileSystemType {
         @Override
         public boolean readOnly() {
             return readOnly;
+        }
+
+        @Override
+        public boolean tracksChanges() {
+            return mount.tracksChanges();
+        }
+
+        @Override
+        public Optional<PathMapping> prepareChange(String relative, Change change, LowerLayer lower)
+                throws ServiceException {
+            return excepted(relative) ? Optional.of(PathMapping.below()) : mount.prepareChange(relative, change, lower);
+        }
+
+        @Override
+        public void movedAway(String relative, LowerLayer lower) {
+            if (!excepted(relative)) {
+                mount.movedAway(relative, lower);
+            }
+        }
+
+        private boolean excepted(String relative) {
+            for (String except : excepts) {
+                if (relative.equals(except) || relative.startsWith(except + "/")) {
+                    return true;
+                }
+            }
+            return false;
         }
     }
 

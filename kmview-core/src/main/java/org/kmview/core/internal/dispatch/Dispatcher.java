@@ -22,6 +22,7 @@ import org.kmview.spi.Errno;
 import org.kmview.spi.Executable;
 import org.kmview.spi.MountRequest;
 import org.kmview.spi.Options;
+import org.kmview.spi.PathMapping;
 import org.kmview.spi.ServiceException;
 import org.kmview.spi.VirtualMount;
 
@@ -53,6 +54,8 @@ public final class Dispatcher implements SyscallHandler {
     private static final long O_RDONLY = 0;
     private static final long O_TRUNC = 01000;
     private static final long O_CREAT = 0100;
+    private static final long AT_REMOVEDIR = 0x200;
+    private static final long RENAME_EXCHANGE = 2;
     /** The most a single write to a control file hands its service; the write returns what it took. */
     private static final int MAX_CONTROL_WRITE = 1 << 16;
     private static final long IOV_MAX = 1024;
@@ -237,6 +240,10 @@ public final class Dispatcher implements SyscallHandler {
                 stop.fail(Errno.EROFS.number());
                 return;
             }
+            if (resolution.error() == null && resolution.viewPath() != null && changesFiles(stop, syscall)
+                    && !prepareChange(stop, syscall, pathArg, resolution)) {
+                return;
+            }
             if (removesName(syscall) && resolution.error() == null && resolution.viewPath() != null
                     && mounts.controlAt(resolution.viewPath()).isPresent()) {
                 // As in binfmt_misc: a control file goes away by a command written to it, not by unlink or rename.
@@ -307,6 +314,69 @@ public final class Dispatcher implements SyscallHandler {
                  REMOVEXATTRAT, FILE_SETATTR -> true;
             default -> false;
         };
+    }
+
+    /**
+     * Lets a mount that tracks changes (viewfs cow) prepare the path of a changing call: copy the
+     * entry up, or remove it itself as a whiteout. Points the resolution at the host path the call
+     * is to work on. Returns false if the call was finished here (skipped with 0 or an errno).
+     */
+    private boolean prepareChange(SyscallStop stop, Syscall syscall, PathArg pathArg,
+                                  PathResolver.Resolution resolution) {
+        String viewPath = resolution.viewPath();
+        Optional<MountTable.Entry> tracker = mounts.changeTracker(viewPath);
+        if (tracker.isEmpty()) {
+            return true;
+        }
+        MountTable.Entry entry = tracker.get();
+        String relative = MountTable.relative(entry.mountPoint(), viewPath);
+        org.kmview.spi.LowerLayer lower = path -> Optional.ofNullable(
+                mounts.mapPast(MountTable.join(entry.mountPoint(), path), entry));
+        org.kmview.spi.Change change = switch (syscall) {
+            case UNLINK -> org.kmview.spi.Change.REMOVE_FILE;
+            case RMDIR -> org.kmview.spi.Change.REMOVE_DIRECTORY;
+            case UNLINKAT -> (stop.argument(2) & AT_REMOVEDIR) != 0 ? org.kmview.spi.Change.REMOVE_DIRECTORY
+                    : org.kmview.spi.Change.REMOVE_FILE;
+            default -> org.kmview.spi.Change.WRITE;
+        };
+        int tid = stop.tracee().tid();
+        Optional<PathMapping> prepared;
+        try {
+            prepared = entry.mount().prepareChange(relative, change, lower);
+        } catch (ServiceException e) {
+            LOG.debug("[{}] {} of {} refused by the mount on {}: {}", tid, syscall, viewPath, entry.mountPoint(),
+                    e.getMessage());
+            stop.fail(e.errno().number());
+            return false;
+        } catch (RuntimeException e) {
+            LOG.error("[{}] service {} failed to prepare {} for {}", tid, entry.service(), viewPath, syscall, e);
+            stop.fail(Errno.EIO.number());
+            return false;
+        }
+        if (prepared.isEmpty()) {
+            LOG.trace("[{}] {} of {} done by the mount on {}", tid, syscall, viewPath, entry.mountPoint());
+            stop.skip(0);
+            return false;
+        }
+        String hostPath = prepared.get() instanceof PathMapping.Host host ? host.path()
+                : prepared.get() instanceof PathMapping.Below ? mounts.mapPast(viewPath, entry) : null;
+        if (hostPath == null) {
+            stop.fail(Errno.ENOENT.number());
+            return false;
+        }
+        resolution.hostPath = hostPath;
+        resolution.translated = true;
+        boolean renameSource = (syscall == Syscall.RENAME || syscall == Syscall.RENAMEAT || syscall == Syscall.RENAMEAT2)
+                && pathArg == syscall.paths().get(0)
+                && !(syscall == Syscall.RENAMEAT2 && (stop.argument(4) & RENAME_EXCHANGE) != 0);
+        if (renameSource) {
+            stop.atExit(exit -> {
+                if (exit.returnValue() == 0) {
+                    entry.mount().movedAway(relative, lower);
+                }
+            });
+        }
+        return true;
     }
 
     private static boolean removesName(Syscall syscall) {
@@ -677,13 +747,17 @@ public final class Dispatcher implements SyscallHandler {
             stop.fail(violation.number());
             return;
         }
-        if (!apply(stop, pathArg, resolution)) {
-            return;
-        }
-        if (((flags & O_ACCMODE) != O_RDONLY || (flags & (O_CREAT | O_TRUNC)) != 0) && resolution.error() == null
-                && resolution.viewPath() != null
+        boolean writing = (flags & O_ACCMODE) != O_RDONLY || (flags & (O_CREAT | O_TRUNC)) != 0;
+        if (writing && resolution.error() == null && resolution.viewPath() != null
                 && mounts.readOnly(resolution.viewPath())) {
             stop.fail(Errno.EROFS.number());
+            return;
+        }
+        if (writing && resolution.error() == null && resolution.viewPath() != null
+                && !prepareChange(stop, syscall, pathArg, resolution)) {
+            return;
+        }
+        if (!apply(stop, pathArg, resolution)) {
             return;
         }
         if ((flags & O_ACCMODE) != O_RDONLY) {

@@ -122,12 +122,16 @@ final class MergedListing {
         Map<String, DirectoryEntries.Entry> byName = new LinkedHashMap<>();
         byName.put(".", entry(".", Path.of(hostDir)));
         byName.put("..", entry("..", Path.of(hostDir).resolve("..")));
+        String relativeDir = MountTable.relative(mount.mountPoint(), viewDir);
         for (String name : names(Path.of(hostDir))) {
-            byName.putIfAbsent(name, entry(name, Path.of(hostDir, name)));
+            // The mount may keep files of its own in its tree (viewfs cow's whiteout store).
+            String relative = relativeDir.isEmpty() ? name : relativeDir + "/" + name;
+            if (!(mount.mount().map(relative) instanceof PathMapping.Hidden)) {
+                byName.putIfAbsent(name, entry(name, Path.of(hostDir, name)));
+            }
         }
         String below = mounts.mapPast(viewDir, mount);
         if (below != null) {
-            String relativeDir = MountTable.relative(mount.mountPoint(), viewDir);
             for (String name : names(Path.of(below))) {
                 if (byName.containsKey(name)) {
                     continue;

@@ -120,6 +120,12 @@ public final class MountTable {
         return Optional.empty();
     }
 
+    /** Returns the top mount at {@code viewPath} if it tracks changes ({@link VirtualMount#tracksChanges}). */
+    public Optional<Entry> changeTracker(String viewPath) {
+        Entry owner = owner(viewPath);
+        return owner != null && owner.mount().tracksChanges() ? Optional.of(owner) : Optional.empty();
+    }
+
     /**
      * Returns whether changes at {@code viewPath} fail with EROFS: a read-only mount lies on the
      * way to it (through the layers a mount leaves paths to), or the mapping says so.

@@ -1,0 +1,180 @@
+package org.kmview.launcher.it;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.kmview.launcher.it.ViewFsTesting.inView;
+import static org.kmview.launcher.it.ViewFsTesting.mkdirs;
+import static org.kmview.launcher.it.ViewFsTesting.quote;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.List;
+
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code viewmount -t viewfs -o cow SRC DST}: the view changes its own copy of DST, kept in SRC;
+ * DST never changes. Each test checks the view's result and that DST is byte-identical after.
+ */
+@Timeout(120)
+class ViewFsCowIT {
+
+    /** A hash of every path below the current directory: type, mode, size, mtime and content. */
+    private static final String TREE_HASH = "find . | LC_ALL=C sort | while read -r p; do"
+            + " if [ -L \"$p\" ]; then echo \"$p link $(readlink \"$p\")\"; elif [ -d \"$p\" ]; then"
+            + " echo \"$p dir $(stat -c '%a %Y' \"$p\")\"; else echo \"$p $(stat -c '%a %s %Y' \"$p\")"
+            + " $(sha256sum < \"$p\" | cut -c1-16)\"; fi; done | sha256sum";
+
+    @TempDir
+    Path tmp;
+    Path upper;
+    Path lower;
+
+    @BeforeEach
+    void createTrees() throws IOException {
+        upper = tmp.resolve("upper");
+        lower = tmp.resolve("lower");
+        mkdirs(upper);
+        mkdirs(lower.resolve("dir/deep"));
+        Files.writeString(lower.resolve("file"), "lower\n");
+        Files.setPosixFilePermissions(lower.resolve("file"), PosixFilePermissions.fromString("rw-r-----"));
+        Files.setLastModifiedTime(lower.resolve("file"), FileTime.fromMillis(1_577_836_800_000L));
+        Files.writeString(lower.resolve("dir/deep/inner"), "inner\n");
+        Files.writeString(lower.resolve("gone"), "gone\n");
+        Files.createSymbolicLink(lower.resolve("link"), Path.of("file"));
+    }
+
+    private String cow() {
+        return "viewmount -t viewfs -o cow " + quote(upper) + " " + quote(lower);
+    }
+
+    private String hash(Path directory) {
+        Run.Result result = Run.outside("sh", "-c", "cd " + quote(directory) + " && " + TREE_HASH).result();
+        assertEquals(0, result.exitCode(), result::toString);
+        return result.stdout();
+    }
+
+    @Test
+    void writesGoToSourceAndDstStaysIdentical() throws IOException {
+        String before = hash(lower);
+        String script = "cd lower && echo more >> file && stat -c %a file && rm gone && mkdir made"
+                + " && echo x > made/x && mv dir moved && chmod 700 moved/deep && ln -s moved link2"
+                + " && ls -A . moved && cat file moved/deep/inner && { cat gone 2>/dev/null || echo gone is gone; }";
+        Run.Result view = inView(tmp, cow(), script);
+        assertEquals(0, view.exitCode(), view::toString);
+        assertEquals("640\n.:\nfile\nlink\nlink2\nmade\nmoved\n\nmoved:\ndeep\n"
+                + "lower\nmore\ninner\ngone is gone\n", view.stdout(), view::toString);
+        assertEquals(before, hash(lower), "DST changed");
+        assertEquals("lower\nmore\n", Files.readString(upper.resolve("file")));
+        assertTrue(Files.isDirectory(upper.resolve("moved/deep")), "the renamed directory was copied up whole");
+        assertEquals(List.of("dir", "gone"), Files.readAllLines(upper.resolve(".kmview-cow/whiteouts")));
+    }
+
+    @Test
+    void copyUpKeepsAttributesUntilWritten() throws IOException {
+        Run.Result view = inView(tmp, cow(), "cd lower && chmod 604 file && stat -c '%a %Y %s' file && readlink link"
+                + " && touch -h -d 2021-02-03T04:05:06Z link && cat file");
+        assertEquals(0, view.exitCode(), view::toString);
+        assertEquals("604 1577836800 6\nfile\nlower\n", view.stdout(), view::toString);
+        assertEquals("rw----r--", PosixFilePermissions.toString(Files.getPosixFilePermissions(upper.resolve("file"))));
+        assertEquals("rw-r-----", PosixFilePermissions.toString(Files.getPosixFilePermissions(lower.resolve("file"))));
+        assertEquals(Path.of("file"), Files.readSymbolicLink(upper.resolve("link")));
+    }
+
+    @Test
+    void recreatedNameReplacesWhiteout() {
+        Run.Result view = inView(tmp, cow(), "cd lower && rm -r dir gone && echo new > gone && mkdir dir && ls -A . dir"
+                + " && cat gone");
+        assertEquals(0, view.exitCode(), view::toString);
+        assertEquals(".:\ndir\nfile\ngone\nlink\n\ndir:\nnew\n", view.stdout(), view::toString);
+        assertTrue(Files.exists(lower.resolve("dir/deep/inner")) && Files.exists(lower.resolve("gone")));
+    }
+
+    @Test
+    void fileOpenBeforeCopyUpKeepsOldContent() {
+        String python = "f = open('lower/file'); g = open('lower/file', 'a'); g.write('new\\n'); g.close();"
+                + " print(repr(f.read())); print(repr(open('lower/file').read()))";
+        Run.Result view = inView(tmp, cow(), "python3 -c " + quote(python));
+        assertEquals(0, view.exitCode(), view::toString);
+        assertEquals("'lower\\n'\n'lower\\nnew\\n'\n", view.stdout(), view::toString);
+    }
+
+    @Test
+    void largeDirectoryListsOnceWithSeekdir() throws IOException {
+        Path big = lower.resolve("big");
+        mkdirs(big);
+        for (int i = 0; i < 10_000; i++) {
+            Files.createFile(big.resolve(String.format("f%05d", i)));
+        }
+        String script = "cd lower/big && rm f00000 f05000 && touch f00001 new1 new2 && "
+                + ViewFsTesting.probe("seekdir", ".") + " && ls | wc -l && ls | sort | uniq -d | wc -l";
+        Run.Result view = inView(tmp, cow(), script);
+        assertEquals(0, view.exitCode(), view::toString);
+        assertEquals("entries 10002\nseekdir ok\nrewinddir ok\n10000\n0\n", view.stdout(), view::toString);
+    }
+
+    @Test
+    void gitWorkInCowCheckoutLeavesRealCheckoutIdentical() throws IOException {
+        Path repo = tmp.resolve("repo");
+        mkdirs(repo);
+        String setup = "git init -q -b main . && git config user.email t@example.invalid && git config user.name T"
+                + " && printf 'one\\n' > a.txt && mkdir src && printf 'int x;\\n' > src/x.c && git add -A"
+                + " && git commit -qm first && printf 'two\\n' >> a.txt && git commit -qam second";
+        Run.Result made = Run.outside("sh", "-c", setup).in(repo).result();
+        assertEquals(0, made.exitCode(), made::toString);
+        String before = hash(repo);
+        Path changes = tmp.resolve("changes");
+        mkdirs(changes);
+        String work = "cd repo && git checkout -q -b x && printf 'three\\n' >> a.txt && printf 'new\\n' > b.txt"
+                + " && git add -A && git commit -qm third && git gc -q && git log --oneline | wc -l && git status --short";
+        Run.Result view = Run.insideWith(List.of("-p", "viewfs"), "sh", "-c", "viewmount -t viewfs -o cow "
+                + quote(changes) + " " + quote(repo) + " && " + work).in(tmp).timeout(Duration.ofMinutes(2)).result();
+        assertEquals(0, view.exitCode(), view::toString);
+        assertEquals("3\n", view.stdout(), view::toString);
+        assertEquals(before, hash(repo), "the real checkout changed");
+        assertEquals("one\ntwo\nthree\n", Files.readString(changes.resolve("a.txt")));
+        assertTrue(Files.exists(changes.resolve(".git/refs/heads/x")) || Files.exists(changes.resolve(".git/packed-refs")),
+                "SRC holds the new branch");
+    }
+
+    @Test
+    void pthFileInCowSitePackagesLeavesRealTreeUnchanged() throws IOException {
+        Run.Result site = Run.outside("python3", "-c", "import site; print(site.getsitepackages()[0])").result();
+        Path sitePackages = Path.of(site.stdout().trim());
+        assertTrue(Files.isDirectory(sitePackages), site::toString);
+        String before = Run.outside("sh", "-c", "ls -A " + quote(sitePackages) + " | sha256sum").result().stdout();
+        Path extra = tmp.resolve("extra");
+        mkdirs(extra);
+        Files.writeString(extra.resolve("kmview_probe_module.py"), "VALUE = 42\n");
+        Path changes = tmp.resolve("site-changes");
+        mkdirs(changes);
+        String script = "viewmount -t viewfs -o cow " + quote(changes) + " " + quote(sitePackages)
+                + " && echo " + quote(extra) + " > " + quote(sitePackages.resolve("kmview-probe.pth"))
+                + " && python3 -c 'import kmview_probe_module; print(kmview_probe_module.VALUE)'";
+        Run.Result view = Run.insideWith(List.of("-p", "viewfs"), "sh", "-c", script).in(tmp).result();
+        assertEquals(0, view.exitCode(), view::toString);
+        assertEquals("42\n", view.stdout(), view::toString);
+        assertFalse(Files.exists(sitePackages.resolve("kmview-probe.pth")), "the real site-packages changed");
+        assertEquals(before, Run.outside("sh", "-c", "ls -A " + quote(sitePackages) + " | sha256sum").result().stdout());
+        assertTrue(Files.exists(changes.resolve("kmview-probe.pth")));
+    }
+
+    @Test
+    void badOptionsFail() {
+        Run.Result view = inView(tmp, List.of(), "viewmount -t viewfs -o cow,merge " + quote(upper) + " " + quote(lower)
+                + " 2>/dev/null; echo $?; viewmount -t viewfs -o cow " + quote(tmp.resolve("missing")) + " "
+                + quote(lower) + " 2>/dev/null; echo $?; viewmount -t viewfs -o cow,except=/elsewhere " + quote(upper)
+                + " " + quote(lower) + " 2>/dev/null; echo $?");
+        assertEquals("1\n1\n1\n", view.stdout(), view::toString);
+        assertNotEquals("", view.stderr(), "kmview names the fault");
+    }
+}

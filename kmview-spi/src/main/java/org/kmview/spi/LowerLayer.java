@@ -1,0 +1,16 @@
+package org.kmview.spi;
+
+import java.util.Optional;
+
+/**
+ * What the view showed below a mount point before the mount: the mounts under it, or the host.
+ * A mount with layers reads it to copy an entry up or to tell whether a name exists below.
+ */
+public interface LowerLayer {
+
+    /**
+     * Returns the host path the layer below shows at {@code relative} (a path below the mount
+     * point), whether or not a file exists there, or empty if that layer hides the path.
+     */
+    Optional<String> hostPath(String relative);
+}

@@ -1,0 +1,373 @@
+package org.kmview.viewfs;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.DirectoryNotEmptyException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.FileSystemException;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.nio.file.attribute.PosixFileAttributeView;
+import java.nio.file.attribute.PosixFileAttributes;
+import java.nio.file.attribute.UserDefinedFileAttributeView;
+import java.util.HashSet;
+import java.util.Optional;
+import java.util.Set;
+
+import org.kmview.spi.Change;
+import org.kmview.spi.Errno;
+import org.kmview.spi.LowerLayer;
+import org.kmview.spi.PathMapping;
+import org.kmview.spi.ServiceException;
+import org.kmview.spi.VirtualMount;
+
+/**
+ * viewfs {@code cow} and {@code mincow}: SRC (the upper tree) over what the view showed at the
+ * mount point (the lower layer). Reads see an entry of SRC if there is one, else the lower one.
+ * Before a call changes a lower entry, the entry is copied up into SRC (content, mode, owner where
+ * permitted, times, symlink target, user xattrs), so the lower layer never changes; a removed lower
+ * entry becomes a whiteout ({@link WhiteoutStore}). With {@code mincow}, a change goes to the lower
+ * entry itself where the user may write there, and is copied up only where not.
+ *
+ * <p>A directory renamed away from the lower layer is copied up whole, up to
+ * {@link #RENAME_COPY_LIMIT} entries; a larger one fails with EXDEV, as overlayfs does without
+ * redirect_dir, and tools such as mv then copy it themselves.
+ */
+final class CowMount implements VirtualMount {
+
+    /** The most entries a directory rename copies up; a larger directory fails with EXDEV. */
+    static final int RENAME_COPY_LIMIT = 10_000;
+
+    private final Path upper;
+    private final boolean minimal;
+    private final WhiteoutStore store;
+
+    CowMount(Path upper, boolean minimal) throws IOException {
+        this.upper = upper;
+        this.minimal = minimal;
+        this.store = WhiteoutStore.load(upper);
+    }
+
+    @Override
+    public synchronized PathMapping map(String relative) {
+        if (relative.equals(WhiteoutStore.DIRECTORY) || relative.startsWith(WhiteoutStore.DIRECTORY + "/")) {
+            return PathMapping.hidden();
+        }
+        Path path = upperPath(relative);
+        if (relative.isEmpty() || Files.exists(path, LinkOption.NOFOLLOW_LINKS)) {
+            return PathMapping.host(path.toString());
+        }
+        if (hiddenBelow(relative)) {
+            // Deleted in the view: the missing upper entry answers ENOENT, and a new file goes there.
+            return PathMapping.host(path.toString());
+        }
+        return PathMapping.below();
+    }
+
+    /** Returns whether the lower entry at {@code relative} is hidden by a whiteout or an opaque directory. */
+    private boolean hiddenBelow(String relative) {
+        for (String prefix = relative; !prefix.isEmpty(); prefix = parent(prefix)) {
+            if (store.isWhiteout(prefix)) {
+                return true;
+            }
+            String parent = parent(prefix);
+            if (!parent.isEmpty() && store.isOpaque(parent) && Files.isDirectory(upperPath(parent), LinkOption.NOFOLLOW_LINKS)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    @Override
+    public Optional<String> hostRoot() {
+        return Optional.of(upper.toString());
+    }
+
+    @Override
+    public boolean mergesListings() {
+        return true;
+    }
+
+    @Override
+    public boolean tracksChanges() {
+        return true;
+    }
+
+    @Override
+    public synchronized Optional<PathMapping> prepareChange(String relative, Change change, LowerLayer lower)
+            throws ServiceException {
+        if (relative.isEmpty() || isStore(relative)) {
+            return Optional.of(map(relative));
+        }
+        try {
+            return switch (change) {
+                case WRITE -> Optional.of(prepareWrite(relative, lower));
+                case REMOVE_FILE, REMOVE_DIRECTORY -> remove(relative, change == Change.REMOVE_DIRECTORY, lower);
+            };
+        } catch (ServiceException e) {
+            throw e;
+        } catch (IOException | UncheckedIOException e) {
+            throw failure(relative, e instanceof UncheckedIOException unchecked ? unchecked.getCause() : (IOException) e);
+        }
+    }
+
+    private static boolean isStore(String relative) {
+        return relative.equals(WhiteoutStore.DIRECTORY) || relative.startsWith(WhiteoutStore.DIRECTORY + "/");
+    }
+
+    /** Copies the entry up, or its parents for a new name, and returns its mapping in SRC. */
+    private PathMapping prepareWrite(String relative, LowerLayer lower) throws IOException, ServiceException {
+        Path target = upperPath(relative);
+        if (Files.exists(target, LinkOption.NOFOLLOW_LINKS)) {
+            return PathMapping.host(target.toString());
+        }
+        Optional<Path> below = lowerEntry(relative, lower);
+        if (minimal && writableBelow(relative, below, lower)) {
+            return PathMapping.below();
+        }
+        copyUpParents(relative, lower);
+        if (below.isPresent()) {
+            copyUp(below.get(), target, true);
+        } else if (store.removeWhiteout(relative)) {
+            // A name created over a whiteout: a directory made there must not show the old contents.
+            store.addOpaque(relative);
+        }
+        return PathMapping.host(target.toString());
+    }
+
+    /** With mincow: whether the user may change the lower entry, or create it in the lower parent. */
+    private boolean writableBelow(String relative, Optional<Path> below, LowerLayer lower) {
+        if (below.isPresent()) {
+            return Files.isWritable(below.get()) && !Files.isSymbolicLink(below.get());
+        }
+        Optional<Path> parent = parent(relative).isEmpty() ? lower.hostPath("").map(Path::of)
+                : lowerEntry(parent(relative), lower);
+        return parent.isPresent() && !Files.exists(upperPath(parent(relative)), LinkOption.NOFOLLOW_LINKS)
+                && Files.isDirectory(parent.get()) && Files.isWritable(parent.get()) && !store.isWhiteout(relative);
+    }
+
+    /** Removes a name: the upper entry through the kernel, a lower one as a whiteout. */
+    private Optional<PathMapping> remove(String relative, boolean directory, LowerLayer lower)
+            throws IOException, ServiceException {
+        Path upperEntry = upperPath(relative);
+        boolean inUpper = Files.exists(upperEntry, LinkOption.NOFOLLOW_LINKS);
+        Optional<Path> below = lowerEntry(relative, lower);
+        if (!inUpper && below.isEmpty()) {
+            // Nothing to remove: the kernel answers ENOENT on the upper path.
+            return Optional.of(PathMapping.host(upperEntry.toString()));
+        }
+        Path shown = inUpper ? upperEntry : below.get();
+        boolean isDirectory = Files.isDirectory(shown, LinkOption.NOFOLLOW_LINKS);
+        if (directory && !isDirectory) {
+            throw new ServiceException(Errno.ENOTDIR, "not a directory: " + relative);
+        }
+        if (!directory && isDirectory) {
+            throw new ServiceException(Errno.EISDIR, "is a directory: " + relative);
+        }
+        if (directory && !mergedEmpty(relative, lower)) {
+            throw new ServiceException(Errno.ENOTEMPTY, "directory not empty: " + relative);
+        }
+        if (minimal && !inUpper && Files.isWritable(shown.getParent())) {
+            return Optional.of(PathMapping.below());
+        }
+        if (inUpper) {
+            if (below.isEmpty()) {
+                // Only in SRC: the kernel removes it, with its own checks and errors.
+                return Optional.of(PathMapping.host(upperEntry.toString()));
+            }
+            Files.delete(upperEntry);
+        }
+        store.addWhiteout(relative);
+        return Optional.empty();
+    }
+
+    /** Returns whether the directory shows no entries in the view: none in SRC, none left below. */
+    private boolean mergedEmpty(String relative, LowerLayer lower) throws IOException {
+        Path upperDir = upperPath(relative);
+        if (Files.isDirectory(upperDir, LinkOption.NOFOLLOW_LINKS)) {
+            try (DirectoryStream<Path> entries = Files.newDirectoryStream(upperDir)) {
+                for (Path entry : entries) {
+                    if (!(relative.isEmpty() && isStore(entry.getFileName().toString()))) {
+                        return false;
+                    }
+                }
+            }
+            if (store.isOpaque(relative)) {
+                return true;
+            }
+        }
+        Optional<Path> below = lowerEntry(relative, lower);
+        if (below.isEmpty() || !Files.isDirectory(below.get())) {
+            return true;
+        }
+        try (DirectoryStream<Path> entries = Files.newDirectoryStream(below.get())) {
+            for (Path entry : entries) {
+                String child = join(relative, entry.getFileName().toString());
+                if (!store.isWhiteout(child)) {
+                    return false;
+                }
+            }
+        }
+        return true;
+    }
+
+    @Override
+    public synchronized void movedAway(String relative, LowerLayer lower) {
+        try {
+            if (!minimal || !Files.exists(upperPath(relative), LinkOption.NOFOLLOW_LINKS)) {
+                if (lowerEntry(relative, lower).isPresent()) {
+                    store.addWhiteout(relative);
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot record a whiteout for " + relative, e);
+        }
+    }
+
+    /** Returns the lower entry at {@code relative}, if the lower layer shows one and no whiteout hides it. */
+    private Optional<Path> lowerEntry(String relative, LowerLayer lower) {
+        if (hiddenBelow(relative)) {
+            return Optional.empty();
+        }
+        return lower.hostPath(relative).map(Path::of).filter(path -> Files.exists(path, LinkOption.NOFOLLOW_LINKS));
+    }
+
+    /** Creates the missing parent directories of {@code relative} in SRC, with their lower attributes. */
+    private void copyUpParents(String relative, LowerLayer lower) throws IOException {
+        String parent = parent(relative);
+        if (parent.isEmpty() || Files.isDirectory(upperPath(parent), LinkOption.NOFOLLOW_LINKS)) {
+            return;
+        }
+        copyUpParents(parent, lower);
+        Optional<Path> below = lowerEntry(parent, lower);
+        if (below.isPresent()) {
+            copyUp(below.get(), upperPath(parent), false);
+        } else {
+            Files.createDirectory(upperPath(parent));
+        }
+    }
+
+    /**
+     * Copies one lower entry to {@code target} in SRC: a file through a temporary name in the same
+     * directory, so a failure (a full disk) leaves no partial copy; a directory as an empty
+     * directory, or with {@code whole}, with everything below it (for a rename).
+     */
+    private void copyUp(Path source, Path target, boolean whole) throws IOException {
+        BasicFileAttributes attributes = Files.readAttributes(source, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+        if (attributes.isSymbolicLink()) {
+            Files.createSymbolicLink(target, Files.readSymbolicLink(source));
+            return;
+        }
+        if (attributes.isDirectory()) {
+            Files.createDirectory(target);
+            if (whole) {
+                int[] budget = {RENAME_COPY_LIMIT};
+                copyTree(source, target, budget);
+            }
+            copyAttributes(source, target);
+            return;
+        }
+        Path temporary = target.resolveSibling(".kmview-copy-up-" + target.getFileName());
+        try {
+            Files.copy(source, temporary, StandardCopyOption.REPLACE_EXISTING, LinkOption.NOFOLLOW_LINKS);
+            copyAttributes(source, temporary);
+            Files.move(temporary, target, StandardCopyOption.ATOMIC_MOVE);
+        } catch (IOException | RuntimeException e) {
+            Files.deleteIfExists(temporary);
+            throw e;
+        }
+    }
+
+    private void copyTree(Path source, Path target, int[] budget) throws IOException {
+        try (DirectoryStream<Path> entries = Files.newDirectoryStream(source)) {
+            for (Path entry : entries) {
+                if (--budget[0] < 0) {
+                    throw new FileSystemException(source.toString(), null, "EXDEV");
+                }
+                Path copy = target.resolve(entry.getFileName().toString());
+                copyUp(entry, copy, false);
+                if (Files.isDirectory(entry, LinkOption.NOFOLLOW_LINKS)) {
+                    copyTree(entry, copy, budget);
+                    copyAttributes(entry, copy);
+                }
+            }
+        }
+    }
+
+    /** Copies mode, times, owner (where permitted) and user xattrs. */
+    private static void copyAttributes(Path source, Path target) throws IOException {
+        PosixFileAttributes attributes = Files.readAttributes(source, PosixFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+        PosixFileAttributeView view = Files.getFileAttributeView(target, PosixFileAttributeView.class,
+                LinkOption.NOFOLLOW_LINKS);
+        try {
+            view.setOwner(attributes.owner());
+            view.setGroup(attributes.group());
+        } catch (IOException | SecurityException e) {
+            // Only root may give a file away; the copy keeps the user's own owner then.
+        }
+        view.setPermissions(attributes.permissions());
+        copyExtendedAttributes(source, target);
+        view.setTimes(attributes.lastModifiedTime(), attributes.lastAccessTime(), null);
+    }
+
+    private static void copyExtendedAttributes(Path source, Path target) {
+        UserDefinedFileAttributeView from = Files.getFileAttributeView(source, UserDefinedFileAttributeView.class,
+                LinkOption.NOFOLLOW_LINKS);
+        UserDefinedFileAttributeView to = Files.getFileAttributeView(target, UserDefinedFileAttributeView.class,
+                LinkOption.NOFOLLOW_LINKS);
+        if (from == null || to == null) {
+            return;
+        }
+        try {
+            for (String name : from.list()) {
+                ByteBuffer value = ByteBuffer.allocate(from.size(name));
+                from.read(name, value);
+                value.flip();
+                to.write(name, value);
+            }
+        } catch (IOException | UnsupportedOperationException e) {
+            // A file system without user xattrs has none to copy.
+        }
+    }
+
+    private static ServiceException failure(String relative, IOException e) {
+        String reason = e.getMessage() == null ? e.toString() : e.getMessage();
+        Errno errno = Errno.EIO;
+        if (e instanceof NoSuchFileException) {
+            errno = Errno.ENOENT;
+        } else if (e instanceof AccessDeniedException) {
+            errno = Errno.EACCES;
+        } else if (e instanceof DirectoryNotEmptyException) {
+            errno = Errno.ENOTEMPTY;
+        } else if (reason.contains("No space left")) {
+            errno = Errno.ENOSPC;
+        } else if (reason.contains("EXDEV")) {
+            errno = Errno.EXDEV;
+        }
+        return new ServiceException(errno, "copy-up of " + relative + " failed: " + reason);
+    }
+
+    private Path upperPath(String relative) {
+        return relative.isEmpty() ? upper : upper.resolve(relative);
+    }
+
+    static String parent(String relative) {
+        int slash = relative.lastIndexOf('/');
+        return slash < 0 ? "" : relative.substring(0, slash);
+    }
+
+    static String join(String directory, String name) {
+        return directory.isEmpty() ? name : directory + "/" + name;
+    }
+
+    /** Returns the names of the whiteouts in SRC, for the tests. */
+    Set<String> whiteoutsIn(String relativeDir) {
+        return new HashSet<>(store.whiteoutsIn(relativeDir));
+    }
+}
