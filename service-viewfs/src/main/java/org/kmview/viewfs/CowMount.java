@@ -146,10 +146,12 @@ final class CowMount implements VirtualMount {
         if (below.isPresent()) {
             return Files.isWritable(below.get()) && !Files.isSymbolicLink(below.get());
         }
-        Optional<Path> parent = parent(relative).isEmpty() ? lower.hostPath("").map(Path::of)
-                : lowerEntry(parent(relative), lower);
-        return parent.isPresent() && !Files.exists(upperPath(parent(relative)), LinkOption.NOFOLLOW_LINKS)
-                && Files.isDirectory(parent.get()) && Files.isWritable(parent.get()) && !store.isWhiteout(relative);
+        String parentName = parent(relative);
+        Optional<Path> parent = parentName.isEmpty() ? lower.hostPath("").map(Path::of) : lowerEntry(parentName, lower);
+        // A directory copied up already takes its new names in SRC, so they list with its copy.
+        boolean parentCopiedUp = !parentName.isEmpty() && Files.exists(upperPath(parentName), LinkOption.NOFOLLOW_LINKS);
+        return parent.isPresent() && !parentCopiedUp && Files.isDirectory(parent.get())
+                && Files.isWritable(parent.get()) && !store.isWhiteout(relative);
     }
 
     /** Removes a name: the upper entry through the kernel, a lower one as a whiteout. */
@@ -238,19 +240,32 @@ final class CowMount implements VirtualMount {
         return lower.hostPath(relative).map(Path::of).filter(path -> Files.exists(path, LinkOption.NOFOLLOW_LINKS));
     }
 
-    /** Creates the missing parent directories of {@code relative} in SRC, with their lower attributes. */
-    private void copyUpParents(String relative, LowerLayer lower) throws IOException {
+    /**
+     * Creates the missing parent directories of {@code relative} in SRC, with their lower
+     * attributes. A parent that exists in no layer fails with ENOENT, and one that is no
+     * directory with ENOTDIR, as the kernel answers for the path.
+     */
+    private void copyUpParents(String relative, LowerLayer lower) throws IOException, ServiceException {
         String parent = parent(relative);
-        if (parent.isEmpty() || Files.isDirectory(upperPath(parent), LinkOption.NOFOLLOW_LINKS)) {
+        if (parent.isEmpty()) {
             return;
         }
-        copyUpParents(parent, lower);
-        Optional<Path> below = lowerEntry(parent, lower);
-        if (below.isPresent()) {
-            copyUp(below.get(), upperPath(parent), false);
-        } else {
-            Files.createDirectory(upperPath(parent));
+        Path upperParent = upperPath(parent);
+        if (Files.exists(upperParent, LinkOption.NOFOLLOW_LINKS)) {
+            if (!Files.isDirectory(upperParent, LinkOption.NOFOLLOW_LINKS)) {
+                throw new ServiceException(Errno.ENOTDIR, "not a directory: " + parent);
+            }
+            return;
         }
+        Optional<Path> below = lowerEntry(parent, lower);
+        if (below.isEmpty()) {
+            throw new ServiceException(Errno.ENOENT, "no such directory: " + parent);
+        }
+        if (!Files.isDirectory(below.get(), LinkOption.NOFOLLOW_LINKS)) {
+            throw new ServiceException(Errno.ENOTDIR, "not a directory: " + parent);
+        }
+        copyUpParents(parent, lower);
+        copyUp(below.get(), upperParent, false);
     }
 
     /**

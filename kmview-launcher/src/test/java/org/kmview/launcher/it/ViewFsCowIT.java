@@ -177,4 +177,58 @@ class ViewFsCowIT {
         assertEquals("1\n1\n1\n", view.stdout(), view::toString);
         assertNotEquals("", view.stderr(), "kmview names the fault");
     }
+
+    @Test
+    void wholeSystemAsPrivateCopy() throws IOException {
+        Path changes = tmp.resolve("system-changes");
+        mkdirs(changes);
+        String probe = "/etc/kmview-cow-probe-" + ProcessHandle.current().pid();
+        String script = "viewmount -t viewfs -o cow,except=/proc,except=/dev,except=/sys,except=/tmp " + quote(changes)
+                + " / && echo probe > " + probe + " && cat " + probe + " && ls -A / | sort | uniq -d | wc -l"
+                + " && ls -A / | wc -l && ls -A /etc | grep -c -x " + probe.substring(5);
+        Run.Result view = Run.insideWith(List.of("-p", "viewfs"), "sh", "-c", script).in(tmp).result();
+        int rootEntries = Run.outside("sh", "-c", "ls -A / | wc -l").result().stdout().trim().isEmpty() ? -1
+                : Integer.parseInt(Run.outside("sh", "-c", "ls -A / | wc -l").result().stdout().trim());
+        assertEquals(0, view.exitCode(), view::toString);
+        assertEquals("probe\n0\n" + rootEntries + "\n1\n", view.stdout(), view::toString);
+        assertFalse(Files.exists(Path.of(probe)), "the real /etc changed");
+        assertEquals("probe\n", Files.readString(changes.resolve(probe.substring(1))));
+    }
+
+    @Test
+    void mincowWritesWhereAllowedAndCopiesUpElsewhere() throws IOException {
+        Path readOnlyDir = lower.resolve("locked");
+        mkdirs(readOnlyDir);
+        Files.writeString(readOnlyDir.resolve("kept"), "kept\n");
+        Run.Result whoami = Run.outside("id", "-u").result();
+        String script = "viewmount -t viewfs -o mincow " + quote(upper) + " " + quote(lower)
+                + " && echo more >> lower/file && echo new > lower/new && rm lower/gone && cat lower/file";
+        Run.Result view = Run.insideWith(List.of("-p", "viewfs"), "sh", "-c", script).in(tmp).result();
+        assertEquals(0, view.exitCode(), view::toString);
+        assertEquals("lower\nmore\n", view.stdout(), view::toString);
+        // The user owns DST, so mincow changed it in place.
+        assertEquals("lower\nmore\n", Files.readString(lower.resolve("file")));
+        assertEquals("new\n", Files.readString(lower.resolve("new")));
+        assertFalse(Files.exists(lower.resolve("gone")));
+        assertFalse(Files.exists(upper.resolve("file")), "nothing was copied up: " + whoami.stdout());
+    }
+
+    @Test
+    void pythonSuitesWithTempDirInCowMount() throws IOException {
+        Path pythonTemp = tmp.resolve("pytmp");
+        Path pythonChanges = tmp.resolve("pytmp-changes");
+        mkdirs(pythonTemp);
+        mkdirs(pythonChanges);
+        String modules = "test_shutil test_os test_tempfile test_glob test_pathlib";
+        // Python 3.11.7 prints "Total tests: ..." and "Result: ...", Debian's 3.11.2 "Tests result: ...".
+        String run = "python3 -m test " + modules + " 2>&1 | grep -E '^(Tests result|Result|Total tests|test_[a-z]+ (failed|skipped))'";
+        Run.Result outside = Run.outside("sh", "-c", "TMPDIR=" + quote(pythonTemp) + " " + run).in(tmp)
+                .timeout(Duration.ofMinutes(3)).result();
+        String script = "viewmount -t viewfs -o cow " + quote(pythonChanges) + " " + quote(pythonTemp) + " && TMPDIR="
+                + quote(pythonTemp) + " " + run;
+        Run.Result view = Run.insideWith(List.of("-p", "viewfs"), "sh", "-c", script).in(tmp)
+                .timeout(Duration.ofMinutes(3)).result();
+        assertTrue(outside.stdout().contains("esult"), outside::toString);
+        assertEquals(outside.stdout(), view.stdout(), view::toString);
+    }
 }

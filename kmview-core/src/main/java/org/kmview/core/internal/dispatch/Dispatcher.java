@@ -109,6 +109,19 @@ public final class Dispatcher implements SyscallHandler {
 
     @Override
     public void onEntry(SyscallStop stop) {
+        try {
+            serve(stop);
+        } catch (org.kmview.core.internal.nativeaccess.NativeException e) {
+            // The tracer handles a thread that vanished (ESRCH) and fails on anything else.
+            throw e;
+        } catch (RuntimeException e) {
+            // A fault of kmview's own must cost the call, not the whole view.
+            LOG.error("[{}] failed to serve syscall {}; it fails with EIO", stop.tracee().tid(), stop.nr(), e);
+            stop.fail(Errno.EIO.number());
+        }
+    }
+
+    private void serve(SyscallStop stop) {
         int nr = (int) stop.nr();
         if (ManagementCall.isReserved(nr)) {
             onManagementCall(stop, nr);
@@ -528,6 +541,11 @@ public final class Dispatcher implements SyscallHandler {
         }
         int tid = stop.tracee().tid();
         String pathAsGiven = stop.readString(stop.argument(pathArg.index()));
+        if (pathAsGiven == null) {
+            // Another thread changed the path's memory since it was resolved: leave it to the kernel.
+            apply(stop, pathArg, resolution);
+            return;
+        }
         String viewPath = resolution.viewPath();
         String hostPath = resolution.hostPath();
         if (pathAsGiven.isEmpty() && syscall == Syscall.EXECVEAT
