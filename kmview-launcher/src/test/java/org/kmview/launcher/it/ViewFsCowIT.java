@@ -231,4 +231,29 @@ class ViewFsCowIT {
         assertTrue(outside.stdout().contains("esult"), outside::toString);
         assertEquals(outside.stdout(), view.stdout(), view::toString);
     }
+
+    @Test
+    void fullDiskDuringCopyUpLeavesNoPartialCopy() throws IOException {
+        Path small = tmp.resolve("small-upper");
+        mkdirs(small);
+        Run.Result mounted = Run.outside("mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", small.toString()).result();
+        org.junit.jupiter.api.Assumptions.assumeTrue(mounted.exitCode() == 0,
+                "a 1 MiB tmpfs for SRC needs root and a kernel that lets this machine mount one: " + mounted);
+        try {
+            byte[] big = new byte[3 << 20];
+            java.util.Arrays.fill(big, (byte) 'k');
+            Files.write(lower.resolve("big"), big);
+            String script = "viewmount -t viewfs -o cow " + quote(small) + " " + quote(lower)
+                    + " && { echo x >> lower/big; echo status $?; } 2>&1";
+            Run.Result view = Run.insideWith(List.of("-p", "viewfs"), "sh", "-c", script).in(tmp).result();
+            assertTrue(view.stdout().contains("No space left on device"), view::toString);
+            assertTrue(view.stdout().endsWith("status 2\n"), view::toString);
+            try (var left = Files.list(small)) {
+                assertEquals(List.of(), left.toList(), "a partial copy is left in SRC");
+            }
+            assertEquals(3 << 20, Files.size(lower.resolve("big")), "the lower file is untouched");
+        } finally {
+            Run.outside("umount", small.toString()).result();
+        }
+    }
 }
