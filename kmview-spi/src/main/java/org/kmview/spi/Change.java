@@ -7,10 +7,15 @@ package org.kmview.spi;
 public enum Change {
     /**
      * The call writes the entry, its content or its attributes, or creates it: open for writing,
-     * truncate, chmod, chown, utimensat, setxattr, mkdir, mknod, symlink, and both paths of link
-     * and rename.
+     * truncate, chmod, chown, utimensat, setxattr, mkdir, mknod, symlink, both paths of link, and
+     * the new path of rename.
      */
     WRITE,
+    /**
+     * The old path of rename: the entry moves away whole, so a mount with layers brings all of it
+     * into one layer first (a directory with everything below it).
+     */
+    MOVE,
     /** unlink, or unlinkat without AT_REMOVEDIR. */
     REMOVE_FILE,
     /** rmdir, or unlinkat with AT_REMOVEDIR. */

@@ -6,7 +6,6 @@ import java.nio.ByteBuffer;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.DirectoryNotEmptyException;
 import java.nio.file.DirectoryStream;
-import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
@@ -108,6 +107,7 @@ final class CowMount implements VirtualMount {
         try {
             return switch (change) {
                 case WRITE -> Optional.of(prepareWrite(relative, lower));
+                case MOVE -> Optional.of(prepareMove(relative, lower));
                 case REMOVE_FILE, REMOVE_DIRECTORY -> remove(relative, change == Change.REMOVE_DIRECTORY, lower);
             };
         } catch (ServiceException e) {
@@ -133,12 +133,95 @@ final class CowMount implements VirtualMount {
         }
         copyUpParents(relative, lower);
         if (below.isPresent()) {
-            copyUp(below.get(), target, true);
+            copyUp(below.get(), target);
         } else if (store.removeWhiteout(relative)) {
             // A name created over a whiteout: a directory made there must not show the old contents.
             store.addOpaque(relative);
         }
         return PathMapping.host(target.toString());
+    }
+
+    /**
+     * Brings everything the view shows at {@code relative} into SRC before a rename moves it
+     * away: a directory with all its lower entries that SRC lacks, except those whited out. The
+     * entries are counted first, so a directory with more than {@link #RENAME_COPY_LIMIT} to copy
+     * fails with EXDEV before anything is copied.
+     */
+    private PathMapping prepareMove(String relative, LowerLayer lower) throws IOException, ServiceException {
+        Optional<Path> below = lowerEntry(relative, lower);
+        Path target = upperPath(relative);
+        boolean inUpper = Files.exists(target, LinkOption.NOFOLLOW_LINKS);
+        if (below.isEmpty() || !Files.isDirectory(below.get(), LinkOption.NOFOLLOW_LINKS)) {
+            return prepareWrite(relative, lower);
+        }
+        if (minimal && !inUpper && writableBelow(relative, below, lower)) {
+            return PathMapping.below();
+        }
+        if (inUpper && !Files.isDirectory(target, LinkOption.NOFOLLOW_LINKS)) {
+            // SRC holds a non-directory over the lower directory: that is what the view shows.
+            return PathMapping.host(target.toString());
+        }
+        int[] budget = {RENAME_COPY_LIMIT};
+        countMissing(relative, below.get(), budget);
+        copyUpParents(relative, lower);
+        if (!inUpper) {
+            Files.createDirectory(target);
+            copyAttributes(below.get(), target);
+        }
+        copyMissing(relative, below.get(), target);
+        return PathMapping.host(target.toString());
+    }
+
+    /** Counts the lower entries below a directory that SRC lacks; throws EXDEV past the budget. */
+    private void countMissing(String relative, Path lowerDir, int[] budget) throws IOException, ServiceException {
+        if (store.isOpaque(relative) && Files.isDirectory(upperPath(relative), LinkOption.NOFOLLOW_LINKS)) {
+            return;
+        }
+        try (DirectoryStream<Path> entries = Files.newDirectoryStream(lowerDir)) {
+            for (Path entry : entries) {
+                String child = join(relative, entry.getFileName().toString());
+                if (store.isWhiteout(child)) {
+                    continue;
+                }
+                Path upperChild = upperPath(child);
+                boolean inUpper = Files.exists(upperChild, LinkOption.NOFOLLOW_LINKS);
+                if (!inUpper && --budget[0] < 0) {
+                    throw new ServiceException(Errno.EXDEV, "rename of a directory with more than "
+                            + RENAME_COPY_LIMIT + " entries to copy up: " + relative);
+                }
+                if (Files.isDirectory(entry, LinkOption.NOFOLLOW_LINKS)
+                        && (!inUpper || Files.isDirectory(upperChild, LinkOption.NOFOLLOW_LINKS))) {
+                    countMissing(child, entry, budget);
+                }
+            }
+        }
+    }
+
+    /** Copies the lower entries below a directory that SRC lacks, skipping whiteouts, into SRC. */
+    private void copyMissing(String relative, Path lowerDir, Path upperDir) throws IOException {
+        if (store.isOpaque(relative)) {
+            return;
+        }
+        try (DirectoryStream<Path> entries = Files.newDirectoryStream(lowerDir)) {
+            for (Path entry : entries) {
+                String child = join(relative, entry.getFileName().toString());
+                if (store.isWhiteout(child)) {
+                    continue;
+                }
+                Path upperChild = upperDir.resolve(entry.getFileName().toString());
+                boolean inUpper = Files.exists(upperChild, LinkOption.NOFOLLOW_LINKS);
+                boolean directory = Files.isDirectory(entry, LinkOption.NOFOLLOW_LINKS);
+                if (!inUpper) {
+                    copyUp(entry, upperChild);
+                }
+                if (directory && Files.isDirectory(upperChild, LinkOption.NOFOLLOW_LINKS)) {
+                    copyMissing(child, entry, upperChild);
+                    if (!inUpper) {
+                        copyAttributes(entry, upperChild);
+                    }
+                }
+            }
+        }
     }
 
     /** With mincow: whether the user may change the lower entry, or create it in the lower parent. */
@@ -265,15 +348,15 @@ final class CowMount implements VirtualMount {
             throw new ServiceException(Errno.ENOTDIR, "not a directory: " + parent);
         }
         copyUpParents(parent, lower);
-        copyUp(below.get(), upperParent, false);
+        copyUp(below.get(), upperParent);
     }
 
     /**
      * Copies one lower entry to {@code target} in SRC: a file through a temporary name in the same
      * directory, so a failure (a full disk) leaves no partial copy; a directory as an empty
-     * directory, or with {@code whole}, with everything below it (for a rename).
+     * directory with the lower one's attributes.
      */
-    private void copyUp(Path source, Path target, boolean whole) throws IOException {
+    private void copyUp(Path source, Path target) throws IOException {
         BasicFileAttributes attributes = Files.readAttributes(source, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
         if (attributes.isSymbolicLink()) {
             Files.createSymbolicLink(target, Files.readSymbolicLink(source));
@@ -281,10 +364,6 @@ final class CowMount implements VirtualMount {
         }
         if (attributes.isDirectory()) {
             Files.createDirectory(target);
-            if (whole) {
-                int[] budget = {RENAME_COPY_LIMIT};
-                copyTree(source, target, budget);
-            }
             copyAttributes(source, target);
             return;
         }
@@ -296,22 +375,6 @@ final class CowMount implements VirtualMount {
         } catch (IOException | RuntimeException e) {
             Files.deleteIfExists(temporary);
             throw e;
-        }
-    }
-
-    private void copyTree(Path source, Path target, int[] budget) throws IOException {
-        try (DirectoryStream<Path> entries = Files.newDirectoryStream(source)) {
-            for (Path entry : entries) {
-                if (--budget[0] < 0) {
-                    throw new FileSystemException(source.toString(), null, "EXDEV");
-                }
-                Path copy = target.resolve(entry.getFileName().toString());
-                copyUp(entry, copy, false);
-                if (Files.isDirectory(entry, LinkOption.NOFOLLOW_LINKS)) {
-                    copyTree(entry, copy, budget);
-                    copyAttributes(entry, copy);
-                }
-            }
         }
     }
 
@@ -362,8 +425,6 @@ final class CowMount implements VirtualMount {
             errno = Errno.ENOTEMPTY;
         } else if (reason.contains("No space left")) {
             errno = Errno.ENOSPC;
-        } else if (reason.contains("EXDEV")) {
-            errno = Errno.EXDEV;
         }
         return new ServiceException(errno, "copy-up of " + relative + " failed: " + reason);
     }

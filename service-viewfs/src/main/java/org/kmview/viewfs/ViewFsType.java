@@ -67,6 +67,11 @@ final class ViewFsType implements FileSystemType {
             String modeName = mode;
             String hostRoot = request.hostSource().orElseThrow(() -> new ServiceException(Errno.ENOENT,
                     "viewfs " + modeName + " source " + request.source() + " does not exist"));
+            if (!mode.equals("move") && insideUnexcepted(hostRoot, request.mountPoint(), excepts)) {
+                throw new ServiceException(Errno.EINVAL, "viewfs " + mode + " source " + hostRoot + " lies inside "
+                        + request.mountPoint() + ", so the view would show it inside itself; move it outside "
+                        + request.mountPoint() + " or give except=" + hostRoot);
+            }
             mount = switch (mode) {
                 case "merge" -> new MergeMount(hostRoot);
                 case "cow", "mincow" -> cow(hostRoot, mode.equals("mincow"));
@@ -86,6 +91,21 @@ final class ViewFsType implements FileSystemType {
         } catch (java.io.IOException e) {
             throw new ServiceException(Errno.EIO, "cannot read the whiteouts in " + hostRoot + ": " + e.getMessage());
         }
+    }
+
+    /** Returns whether {@code source} lies below {@code mountPoint} but in no except= subtree. */
+    private static boolean insideUnexcepted(String source, String mountPoint, List<String> excepts) {
+        String prefix = mountPoint.endsWith("/") ? mountPoint : mountPoint + "/";
+        if (!source.startsWith(prefix)) {
+            return false;
+        }
+        String relative = source.substring(prefix.length());
+        for (String except : excepts) {
+            if (relative.equals(except) || relative.startsWith(except + "/")) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** Returns an except= path relative to the mount point, or throws EINVAL if it lies outside it. */

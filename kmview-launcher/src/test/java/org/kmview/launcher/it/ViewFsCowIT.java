@@ -256,4 +256,53 @@ class ViewFsCowIT {
             Run.outside("umount", small.toString()).result();
         }
     }
+
+    @Test
+    void renameOfPartlyCopiedDirectoryMovesEverything() {
+        String script = "cd lower && rm dir/deep/inner && touch dir/new && echo more >> file && mv dir dir2"
+                + " && find dir2 | sort && ls dir 2>/dev/null | wc -l";
+        Run.Result view = inView(tmp, cow(), script);
+        assertEquals(0, view.exitCode(), view::toString);
+        assertEquals("dir2\ndir2/deep\ndir2/new\n0\n", view.stdout(), view::toString);
+        assertTrue(Files.exists(lower.resolve("dir/deep/inner")), "DST is untouched");
+    }
+
+    @Test
+    void whiteoutHidesNameInLowerOnlyDirectory() {
+        Run.Result view = inView(tmp, cow(), "cd lower && rm dir/deep/inner && ls -A dir/deep | wc -l"
+                + " && python3 -c \"import os; print(os.listdir('dir/deep'))\"");
+        assertEquals(0, view.exitCode(), view::toString);
+        assertEquals("0\n[]\n", view.stdout(), view::toString);
+    }
+
+    @Test
+    void bigDirectoryRenameFailsWithExdevBeforeCopying() throws IOException {
+        Path huge = lower.resolve("huge");
+        mkdirs(huge);
+        for (int i = 0; i < 10_050; i++) {
+            Files.createFile(huge.resolve("f" + i));
+        }
+        String python = "import os\ntry:\n    os.rename('lower/huge', 'lower/huge2')\nexcept OSError as e:\n    print(e.errno)";
+        Run.Result view = inView(tmp, cow(), "python3 -c " + quote(python) + " && mv lower/huge lower/huge3"
+                + " && ls lower/huge3 | wc -l");
+        assertEquals(0, view.exitCode(), view::toString);
+        assertEquals("18\n10050\n", view.stdout(), view::toString);
+    }
+
+    @Test
+    void sourceInsideDestinationIsEinvalUnlessExcepted() {
+        Path inner = lower.resolve("changes");
+        mkdirs(inner);
+        Run.Result view = inView(tmp, List.of(), "viewmount -t viewfs -o cow " + quote(inner) + " " + quote(lower)
+                + " 2>/dev/null; echo $?; viewmount -t viewfs -o cow,except=changes " + quote(inner) + " " + quote(lower)
+                + " && echo mounted");
+        assertEquals("1\nmounted\n", view.stdout(), view::toString);
+    }
+
+    @Test
+    void sameSourceTwiceUnmounts() {
+        Run.Result view = inView(tmp, cow(), "viewmount -t viewfs -o cow,ro " + quote(upper) + " " + quote(lower)
+                + " && viewumount " + quote(lower) + " && viewumount " + quote(lower) + " && echo both unmounted");
+        assertEquals("both unmounted\n", view.stdout(), view::toString);
+    }
 }

@@ -350,6 +350,9 @@ public final class Dispatcher implements SyscallHandler {
             case RMDIR -> org.kmview.spi.Change.REMOVE_DIRECTORY;
             case UNLINKAT -> (stop.argument(2) & AT_REMOVEDIR) != 0 ? org.kmview.spi.Change.REMOVE_DIRECTORY
                     : org.kmview.spi.Change.REMOVE_FILE;
+            case RENAME, RENAMEAT, RENAMEAT2 -> pathArg == syscall.paths().get(0)
+                    && !(syscall == Syscall.RENAMEAT2 && (stop.argument(4) & RENAME_EXCHANGE) != 0)
+                    ? org.kmview.spi.Change.MOVE : org.kmview.spi.Change.WRITE;
             default -> org.kmview.spi.Change.WRITE;
         };
         int tid = stop.tracee().tid();
@@ -379,10 +382,7 @@ public final class Dispatcher implements SyscallHandler {
         }
         resolution.hostPath = hostPath;
         resolution.translated = true;
-        boolean renameSource = (syscall == Syscall.RENAME || syscall == Syscall.RENAMEAT || syscall == Syscall.RENAMEAT2)
-                && pathArg == syscall.paths().get(0)
-                && !(syscall == Syscall.RENAMEAT2 && (stop.argument(4) & RENAME_EXCHANGE) != 0);
-        if (renameSource) {
+        if (change == org.kmview.spi.Change.MOVE) {
             stop.atExit(exit -> {
                 if (exit.returnValue() == 0) {
                     entry.mount().movedAway(relative, lower);
@@ -992,7 +992,7 @@ public final class Dispatcher implements SyscallHandler {
                 return "the mount on " + other.mountPoint();
             }
             if (hostRoot.isPresent() && other.hostSource() != null && MountTable.isWithin(other.hostSource(), hostRoot.get())
-                    && !hostRoot.get().equals("/")) {
+                    && !other.hostSource().equals(hostRoot.get()) && !hostRoot.get().equals("/")) {
                 return "the source of the mount on " + other.mountPoint();
             }
         }

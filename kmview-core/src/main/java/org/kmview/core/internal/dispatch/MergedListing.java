@@ -61,11 +61,11 @@ final class MergedListing {
      */
     static boolean serve(SyscallStop stop, Syscall syscall, Arch arch, MountTable mounts, int tid, String viewDir,
                          String hostDir, List<String> hidden, List<DirectoryEntries.Entry> mountPoints) {
-        Optional<MountTable.Entry> shown = mounts.showing(viewDir);
-        if (shown.isEmpty() || !shown.get().mount().mergesListings()) {
+        Optional<MountTable.Entry> merging = mounts.mergingOwner(viewDir);
+        if (merging.isEmpty()) {
             return false;
         }
-        MountTable.Entry mount = shown.get();
+        MountTable.Entry mount = merging.get();
         int fd = (int) stop.argument(0);
         long position = position(tid, fd);
         if (position < 0) {
@@ -123,11 +123,14 @@ final class MergedListing {
         byName.put(".", entry(".", Path.of(hostDir)));
         byName.put("..", entry("..", Path.of(hostDir).resolve("..")));
         String relativeDir = MountTable.relative(mount.mountPoint(), viewDir);
-        for (String name : names(Path.of(hostDir))) {
-            // The mount may keep files of its own in its tree (viewfs cow's whiteout store).
-            String relative = relativeDir.isEmpty() ? name : relativeDir + "/" + name;
-            if (!(mount.mount().map(relative) instanceof PathMapping.Hidden)) {
-                byName.putIfAbsent(name, entry(name, Path.of(hostDir, name)));
+        // The mount's own directory, if it has one here; the descriptor may be open on the lower one.
+        if (mount.mount().map(relativeDir) instanceof PathMapping.Host own) {
+            for (String name : names(Path.of(own.path()))) {
+                // The mount may keep files of its own in its tree (viewfs cow's whiteout store).
+                String relative = relativeDir.isEmpty() ? name : relativeDir + "/" + name;
+                if (!(mount.mount().map(relative) instanceof PathMapping.Hidden)) {
+                    byName.putIfAbsent(name, entry(name, Path.of(own.path(), name)));
+                }
             }
         }
         String below = mounts.mapPast(viewDir, mount);

@@ -120,6 +120,16 @@ public final class MountTable {
         return Optional.empty();
     }
 
+    /**
+     * Returns the top mount at {@code viewPath} if it merges listings, whether it shows the
+     * directory from its own tree or leaves it to the layer below (a lower directory whose
+     * whiteouts it still applies).
+     */
+    public Optional<Entry> mergingOwner(String viewPath) {
+        Entry owner = owner(viewPath);
+        return owner != null && owner.mount().mergesListings() ? Optional.of(owner) : Optional.empty();
+    }
+
     /** Returns the top mount at {@code viewPath} if it tracks changes ({@link VirtualMount#tracksChanges}). */
     public Optional<Entry> changeTracker(String viewPath) {
         Entry owner = owner(viewPath);
