@@ -305,4 +305,19 @@ class ViewFsCowIT {
                 + " && viewumount " + quote(lower) + " && viewumount " + quote(lower) + " && echo both unmounted");
         assertEquals("both unmounted\n", view.stdout(), view::toString);
     }
+
+    @Test
+    void changesThroughReadOnlyDescriptorReachTheCopy() throws IOException {
+        String python = "import os\nfd = os.open('lower/file', os.O_RDONLY)\nos.fchmod(fd, 0o600)\n"
+                + "os.utime(fd, (1000000000, 1000000000))\nos.setxattr(fd, 'user.kmview', b'yes')\n"
+                + "print(oct(os.stat('lower/file').st_mode & 0o777), os.stat('lower/file').st_mtime,"
+                + " os.getxattr('lower/file', 'user.kmview'))";
+        Run.Result view = inView(tmp, cow(), "python3 -c " + quote(python));
+        assertEquals(0, view.exitCode(), view::toString);
+        assertEquals("0o600 1000000000.0 b'yes'\n", view.stdout(), view::toString);
+        assertEquals("rw-r-----", PosixFilePermissions.toString(Files.getPosixFilePermissions(lower.resolve("file"))),
+                "DST changed");
+        assertEquals(FileTime.fromMillis(1_577_836_800_000L), Files.getLastModifiedTime(lower.resolve("file")));
+        assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(upper.resolve("file"))));
+    }
 }

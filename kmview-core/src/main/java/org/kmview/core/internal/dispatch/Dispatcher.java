@@ -143,6 +143,7 @@ public final class Dispatcher implements SyscallHandler {
             case DIRENTS -> filterDirectoryEntries(stop, syscall);
             case REFUSE -> rejectBypass(stop, syscall);
             case WRITE -> writeToControlFile(stop, syscall);
+            case DESCRIPTOR_CHANGE -> changeThroughDescriptor(stop, syscall);
             case NONE -> {
             }
         }
@@ -240,6 +241,11 @@ public final class Dispatcher implements SyscallHandler {
 
     private void translatePaths(SyscallStop stop, Syscall syscall) {
         if (mounts.isEmpty()) {
+            return;
+        }
+        if (syscall == Syscall.UTIMENSAT && stop.argument(1) == 0) {
+            // futimens: utimensat of the descriptor itself.
+            changeThroughDescriptor(stop, syscall);
             return;
         }
         long[] arguments = stop.arguments();
@@ -390,6 +396,65 @@ public final class Dispatcher implements SyscallHandler {
             });
         }
         return true;
+    }
+
+    /**
+     * Redirects an attribute change made through a descriptor (fchmod, fchown, fsetxattr,
+     * fremovexattr, futimens) to the copy a copy-on-write mount keeps, when the descriptor is open
+     * on the entry below: the call runs as its path-based form on the copy, so the layer below
+     * never changes. Other descriptors run untouched.
+     */
+    private void changeThroughDescriptor(SyscallStop stop, Syscall syscall) {
+        if (!mounts.hasChangeTrackers()) {
+            return;
+        }
+        int tid = stop.tracee().tid();
+        String hostPath = libc.readlink("/proc/" + tid + "/fd/" + (int) stop.argument(0));
+        if (hostPath == null || !hostPath.startsWith("/")) {
+            return;
+        }
+        String viewPath = mounts.toView(hostPath).viewPath();
+        Optional<MountTable.Entry> tracker = mounts.changeTracker(viewPath);
+        if (tracker.isEmpty()) {
+            return;
+        }
+        MountTable.Entry entry = tracker.get();
+        String relative = MountTable.relative(entry.mountPoint(), viewPath);
+        if (entry.mount().map(relative) instanceof PathMapping.Host own && own.path().equals(hostPath)) {
+            // The descriptor is open on the mount's own copy already.
+            return;
+        }
+        org.kmview.spi.LowerLayer lower = path -> Optional.ofNullable(
+                mounts.mapPast(MountTable.join(entry.mountPoint(), path), entry));
+        Optional<PathMapping> prepared;
+        try {
+            prepared = entry.mount().prepareChange(relative, org.kmview.spi.Change.WRITE, lower);
+        } catch (ServiceException e) {
+            stop.fail(e.errno().number());
+            return;
+        }
+        if (prepared.isEmpty() || !(prepared.get() instanceof PathMapping.Host host) || host.path().equals(hostPath)) {
+            return;
+        }
+        long path = stop.pushString(host.path());
+        if (path == 0) {
+            stop.fail(Errno.EFAULT.number());
+            return;
+        }
+        long[] original = stop.arguments();
+        long atFdcwd = PathResolver.AT_FDCWD;
+        switch (syscall) {
+            case FCHMOD -> stop.replaceSyscall(arch.number(Syscall.FCHMODAT).orElseThrow(), atFdcwd, path, original[1], 0);
+            case FCHOWN -> stop.replaceSyscall(arch.number(Syscall.FCHOWNAT).orElseThrow(), atFdcwd, path, original[1],
+                    original[2], 0);
+            case FSETXATTR -> stop.replaceSyscall(arch.number(Syscall.SETXATTR).orElseThrow(), path, original[1],
+                    original[2], original[3], original[4]);
+            case FREMOVEXATTR -> stop.replaceSyscall(arch.number(Syscall.REMOVEXATTR).orElseThrow(), path, original[1]);
+            default -> stop.replaceSyscall(arch.number(Syscall.UTIMENSAT).orElseThrow(), atFdcwd, path, original[2],
+                    original[3] & ~Syscall.Flags.AT_EMPTY_PATH);
+        }
+        stop.atExit(exit -> exit.resetArguments(original));
+        LOG.trace("[{}] {} on a descriptor of {} runs on the copy {}", tid, syscall, viewPath, host.path());
     }
 
     private static boolean removesName(Syscall syscall) {

@@ -90,6 +90,11 @@ public final class MountTable {
         return List.copyOf(entries);
     }
 
+    /** Returns whether some mount tracks changes ({@link VirtualMount#tracksChanges}). */
+    public boolean hasChangeTrackers() {
+        return entries.stream().anyMatch(entry -> entry.mount().tracksChanges());
+    }
+
     /** Returns whether some mount merges its listings with what lies below it. */
     public boolean hasMergedListings() {
         return entries.stream().anyMatch(entry -> entry.mount().mergesListings());

@@ -104,7 +104,11 @@ public enum Syscall {
     SPLICE(Kind.WRITE),
     COPY_FILE_RANGE(Kind.WRITE),
     /** Never trapped; kmview runs it in place of a getdents it emulates. */
-    LSEEK(Kind.NONE);
+    LSEEK(Kind.NONE),
+    FCHMOD(Kind.DESCRIPTOR_CHANGE),
+    FCHOWN(Kind.DESCRIPTOR_CHANGE),
+    FSETXATTR(Kind.DESCRIPTOR_CHANGE),
+    FREMOVEXATTR(Kind.DESCRIPTOR_CHANGE);
 
     /** The handler that serves a syscall. */
     public enum Kind {
@@ -134,7 +138,12 @@ public enum Syscall {
          * Writes, which may go to a control file of a service. Trapped only in the processes
          * that opened a control file for writing, never view-wide.
          */
-        WRITE
+        WRITE,
+        /**
+         * Attribute changes through a descriptor (fchmod, fchown, fsetxattr, fremovexattr): a
+         * copy-on-write mount redirects them to its copy of the file.
+         */
+        DESCRIPTOR_CHANGE
     }
 
     private final Kind kind;

@@ -44,6 +44,10 @@ public final class X86_64 implements Arch {
         put(Syscall.SPLICE, 275);
         put(Syscall.COPY_FILE_RANGE, 326);
         put(Syscall.LSEEK, 8);
+        put(Syscall.FCHMOD, 91);
+        put(Syscall.FCHOWN, 93);
+        put(Syscall.FSETXATTR, 190);
+        put(Syscall.FREMOVEXATTR, 199);
         put(Syscall.STAT, 4);
         put(Syscall.LSTAT, 6);
         put(Syscall.ACCESS, 21);
