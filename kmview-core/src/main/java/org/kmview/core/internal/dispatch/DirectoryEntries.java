@@ -41,23 +41,7 @@ enum DirectoryEntries {
         }
         java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
         for (Entry entry : entries) {
-            byte[] name = entry.name().getBytes(StandardCharsets.ISO_8859_1);
-            // linux_dirent keeps d_type in the record's last byte, after the name's NUL.
-            int unaligned = nameOffset + name.length + 1 + (this == LINUX_DIRENT ? 1 : 0);
-            int recordLength = (unaligned + 7) & ~7;
-            java.nio.ByteBuffer record = java.nio.ByteBuffer.allocate(recordLength).order(java.nio.ByteOrder.LITTLE_ENDIAN);
-            record.putLong(0, entry.inode());
-            record.putLong(OFF_OFFSET, lastOffset);
-            record.putShort(RECLEN_OFFSET, (short) recordLength);
-            byte type = directoryType(entry.mode());
-            if (this == LINUX_DIRENT64) {
-                record.put(18, type);
-            } else {
-                record.put(recordLength - 1, type);
-            }
-            record.position(nameOffset);
-            record.put(name);
-            out.writeBytes(record.array());
+            out.writeBytes(record(entry, lastOffset));
         }
         return out.toByteArray();
     }

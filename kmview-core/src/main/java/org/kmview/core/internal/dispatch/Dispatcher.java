@@ -349,8 +349,7 @@ public final class Dispatcher implements SyscallHandler {
         }
         MountTable.Entry entry = tracker.get();
         String relative = MountTable.relative(entry.mountPoint(), viewPath);
-        org.kmview.spi.LowerLayer lower = path -> Optional.ofNullable(
-                mounts.mapPast(MountTable.join(entry.mountPoint(), path), entry));
+        org.kmview.spi.LowerLayer lower = lowerLayer(entry);
         org.kmview.spi.Change change = switch (syscall) {
             case UNLINK -> org.kmview.spi.Change.REMOVE_FILE;
             case RMDIR -> org.kmview.spi.Change.REMOVE_DIRECTORY;
@@ -424,8 +423,7 @@ public final class Dispatcher implements SyscallHandler {
             // The descriptor is open on the mount's own copy already.
             return;
         }
-        org.kmview.spi.LowerLayer lower = path -> Optional.ofNullable(
-                mounts.mapPast(MountTable.join(entry.mountPoint(), path), entry));
+        org.kmview.spi.LowerLayer lower = lowerLayer(entry);
         Optional<PathMapping> prepared;
         try {
             prepared = entry.mount().prepareChange(relative, org.kmview.spi.Change.WRITE, lower);
@@ -455,6 +453,11 @@ public final class Dispatcher implements SyscallHandler {
         }
         stop.atExit(exit -> exit.resetArguments(original));
         LOG.trace("[{}] {} on a descriptor of {} runs on the copy {}", tid, syscall, viewPath, host.path());
+    }
+
+    /** Returns what the view shows below {@code entry}'s mount point without that mount. */
+    private org.kmview.spi.LowerLayer lowerLayer(MountTable.Entry entry) {
+        return path -> Optional.ofNullable(mounts.mapPast(MountTable.join(entry.mountPoint(), path), entry));
     }
 
     private static boolean removesName(Syscall syscall) {
