@@ -3,7 +3,8 @@ package org.kmview.spi;
 import java.util.Optional;
 
 /**
- * What the view showed below a mount point before the mount: the mounts under it, or the host.
+ * The layer below a mount: what the view showed below the mount point before the mount, that is
+ * the mounts under it, or the host.
  * A mount with layers reads it to copy an entry up or to tell whether a name exists below.
  */
 public interface LowerLayer {

@@ -36,7 +36,7 @@ public sealed interface PathMapping permits PathMapping.Host, PathMapping.Hidden
 
     /**
      * The view shows at this path what it showed before this mount: what the mounts below it map
-     * the path to, or the host path of the same name. A mount answers so for a subtree it leaves
+     * the path to, or the host path of the same name. A mount returns it for a subtree it leaves
      * alone ({@code except=PATH}) or for a path its own file system lacks ({@code merge}).
      */
     record Below() implements PathMapping {

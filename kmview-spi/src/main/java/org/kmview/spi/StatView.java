@@ -1,7 +1,7 @@
 package org.kmview.spi;
 
 /**
- * How stat results below a mount differ from those of the host files the mount maps to, as a
+ * The differences between stat results below a mount and those of the host files it maps to, as a
  * mount of an archive or image shows its own owner, permissions and device. kmview applies it to
  * stat, lstat, newfstatat and statx on paths below the mount.
  *

@@ -98,7 +98,7 @@ public interface VirtualMount {
 
     /**
      * Returns the interpreter this mount runs {@code executable} with, if it claims the file, as a
-     * binfmt_misc entry claims it. kmview asks the newest mount first; the first claim wins. The default claims
+     * binfmt_misc entry claims it. kmview queries the newest mount first; the first claim wins. The default claims
      * nothing.
      *
      * @throws ServiceException with the errno execve returns instead of running the file

@@ -40,7 +40,7 @@ import org.kmview.spi.VirtualMount;
  */
 final class CowMount implements VirtualMount {
 
-    /** The most entries a directory rename copies up; a larger directory fails with EXDEV. */
+    /** Maximum number of entries a directory rename copies up; a larger directory fails with EXDEV. */
     static final int RENAME_COPY_LIMIT = 10_000;
 
     private final Path upper;
@@ -63,7 +63,7 @@ final class CowMount implements VirtualMount {
             return PathMapping.host(path.toString());
         }
         if (hiddenBelow(relative)) {
-            // Deleted in the view: the missing upper entry answers ENOENT, and a new file goes there.
+            // Deleted in the view: stat of the missing upper entry fails with ENOENT, and a new file goes there.
             return PathMapping.host(path.toString());
         }
         return PathMapping.below();

@@ -192,7 +192,7 @@ final class ViewFsType implements FileSystemType {
             return excepted(relative) ? PathMapping.below() : mount.map(relative);
         }
 
-        /** The wrapped mount's root: kmview checks that a host path maps back before it shows it so. */
+        /** Returns the wrapped mount's root; kmview checks that a host path maps back before it shows it so. */
         @Override
         public Optional<String> hostRoot() {
             return mount.hostRoot();

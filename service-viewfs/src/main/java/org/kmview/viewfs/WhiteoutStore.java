@@ -14,7 +14,7 @@ import java.util.TreeSet;
  * The whiteouts and opaque directories of a copy-on-write mount, kept in SRC so they last
  * across mounts: {@code SRC/.kmview-cow/whiteouts} lists the paths (relative to the mount point)
  * whose entries below are deleted in the view, and {@code SRC/.kmview-cow/opaque} the
- * directories created over a whiteout, whose lower contents no longer show. Each file holds one
+ * names created again over a whiteout, whose lower contents no longer show. Each file contains one
  * path per line, with backslash and newline escaped as {@code \\} and {@code \n}, and is replaced
  * whole (write, then rename) on every change.
  */

@@ -91,7 +91,7 @@ final class MergedListing {
             next++;
         }
         if (batch.position() == 0) {
-            // The end of the listing, or a buffer too small for the next entry, as the kernel answers.
+            // The end of the listing returns 0, and a buffer too small for the next entry EINVAL, as in the kernel.
             if (next < entries.size()) {
                 stop.fail(org.kmview.spi.Errno.EINVAL.number());
             } else {
