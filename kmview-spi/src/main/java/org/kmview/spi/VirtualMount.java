@@ -20,6 +20,16 @@ public interface VirtualMount {
     PathMapping map(String relative);
 
     /**
+     * Maps a path below the mount point for a call that reads only its metadata or its name:
+     * stat, access, readlink, getxattr, a directory listing, or a lookup on the way to another
+     * path. A mount that fills files lazily may leave the content alone here, as long as the
+     * host file's metadata is already right. The default is {@link #map}.
+     */
+    default PathMapping lookup(String relative) {
+        return map(relative);
+    }
+
+    /**
      * Returns the host directory whose tree this mount shows at its mount point, if it shows one
      * whole. kmview uses it to turn host paths that the kernel reports (the working directory,
      * {@code /proc/self/fd/N}, {@code /proc/self/exe}) back into paths of the view.

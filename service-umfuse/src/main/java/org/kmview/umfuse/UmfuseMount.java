@@ -91,6 +91,20 @@ final class UmfuseMount implements VirtualMount {
 
     @Override
     public PathMapping map(String relative) {
+        return map(relative, true);
+    }
+
+    /**
+     * Maps a path for a call that reads only metadata: a placeholder already has the entry's
+     * size, mode and times, so its content waits for a call that reads it. Only st_blocks (and so
+     * {@code du} without {@code --apparent-size}) shows the placeholder as sparse until then.
+     */
+    @Override
+    public PathMapping lookup(String relative) {
+        return map(relative, false);
+    }
+
+    private PathMapping map(String relative, boolean content) {
         if (options.excepted(relative)) {
             return PathMapping.below();
         }
@@ -105,7 +119,7 @@ final class UmfuseMount implements VirtualMount {
             return PathMapping.host(path.toString());
         }
 
-        if (attributes.isRegularFile() && pending.containsKey(attributes.fileKey())
+        if (content && attributes.isRegularFile() && pending.containsKey(attributes.fileKey())
                 && !materialise(path, attributes.fileKey())) {
             // NOTE: VirtualMount.map cannot return an errno, so a file whose content cannot be read
             // is hidden (ENOENT) instead of failing with EIO.

@@ -441,4 +441,19 @@ class UmfuseIT {
         assertEquals(0, content.exitCode(), content::toString);
         assertEquals("before int\n", content.stdout(), content::toString);
     }
+
+    @Test
+    void metadataCallsLeaveContentUnextracted() throws IOException {
+        Path zip = zipOf(tree, "lazy.zip");
+        Path log = tmp.resolve("lazy.log");
+        String hello = quote(mnt.resolve("hello.txt"));
+        Run.Result view = inView(List.of("-o", log.toString(), "-p", "umfuse"), mount("umfusezip", zip, "ro,debug")
+                + " && ls -lR " + quote(mnt) + " >/dev/null && stat -c '%s %Y %i' " + hello + " > before"
+                + " && cat " + hello + " && stat -c '%s %Y %i' " + hello + " > after && cmp before after && echo same");
+        assertEquals(0, view.exitCode(), view::toString);
+        assertEquals("hello, archive\nsame\n", view.stdout(), view::toString);
+        List<String> extracted = Files.readAllLines(log).stream().filter(line -> line.contains("materialised")).toList();
+        assertEquals(1, extracted.size(), "only cat extracted a file: " + extracted);
+        assertTrue(extracted.get(0).contains("hello.txt"), extracted::toString);
+    }
 }

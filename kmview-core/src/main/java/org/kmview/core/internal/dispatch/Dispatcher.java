@@ -59,6 +59,11 @@ public final class Dispatcher implements SyscallHandler {
     /** The most a single write to a control file hands its service; the write returns what it took. */
     private static final int MAX_CONTROL_WRITE = 1 << 16;
     private static final long IOV_MAX = 1024;
+    /** Calls that read only a path's metadata or name. */
+    private static final java.util.Set<Syscall> METADATA_ONLY = java.util.EnumSet.of(Syscall.STAT, Syscall.LSTAT,
+            Syscall.NEWFSTATAT, Syscall.STATX, Syscall.ACCESS, Syscall.FACCESSAT, Syscall.FACCESSAT2,
+            Syscall.READLINK, Syscall.READLINKAT, Syscall.GETXATTR, Syscall.LGETXATTR, Syscall.LISTXATTR,
+            Syscall.LLISTXATTR, Syscall.GETXATTRAT, Syscall.LISTXATTRAT, Syscall.STATFS);
 
     private final Arch arch;
     private final Libc libc;
@@ -774,7 +779,13 @@ public final class Dispatcher implements SyscallHandler {
         }
         int dirfd = pathArg.dirfd() < 0 ? PathResolver.AT_FDCWD : (int) stop.argument(pathArg.dirfd());
         int tid = stop.tracee().tid();
-        return resolver.resolve(tid, tgid(tid), dirfd, path, followLast, scope);
+        // A call that reads only metadata spares mounts that fill files lazily (umfuse) the content.
+        mounts.setMetadataOnly(METADATA_ONLY.contains(arch.syscall((int) stop.nr())));
+        try {
+            return resolver.resolve(tid, tgid(tid), dirfd, path, followLast, scope);
+        } finally {
+            mounts.setMetadataOnly(false);
+        }
     }
 
     /** Rewrites one argument to the host path of {@code resolution}; returns false if the call failed instead. */

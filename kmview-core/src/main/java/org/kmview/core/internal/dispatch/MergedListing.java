@@ -124,11 +124,11 @@ final class MergedListing {
         byName.put("..", entry("..", Path.of(hostDir).resolve("..")));
         String relativeDir = MountTable.relative(mount.mountPoint(), viewDir);
         // The mount's own directory, if it has one here; the descriptor may be open on the lower one.
-        if (mount.mount().map(relativeDir) instanceof PathMapping.Host own) {
+        if (mount.mount().lookup(relativeDir) instanceof PathMapping.Host own) {
             for (String name : names(Path.of(own.path()))) {
                 // The mount may keep files of its own in its tree (viewfs cow's whiteout store).
                 String relative = relativeDir.isEmpty() ? name : relativeDir + "/" + name;
-                if (!(mount.mount().map(relative) instanceof PathMapping.Hidden)) {
+                if (!(mount.mount().lookup(relative) instanceof PathMapping.Hidden)) {
                     byName.putIfAbsent(name, entry(name, Path.of(own.path(), name)));
                 }
             }
@@ -140,7 +140,7 @@ final class MergedListing {
                     continue;
                 }
                 String relative = relativeDir.isEmpty() ? name : relativeDir + "/" + name;
-                if (mount.mount().map(relative) instanceof PathMapping.Below) {
+                if (mount.mount().lookup(relative) instanceof PathMapping.Below) {
                     byName.put(name, entry(name, Path.of(below, name)));
                 }
             }

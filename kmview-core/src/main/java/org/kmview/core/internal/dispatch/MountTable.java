@@ -20,6 +20,7 @@ public final class MountTable {
     private static final int FIRST_DEVICE_MINOR = 0xfa000;
     private final java.util.Map<Entry, Integer> deviceMinors = new java.util.IdentityHashMap<>();
     private int nextDeviceMinor = FIRST_DEVICE_MINOR;
+    private boolean metadataOnly;
 
     /**
      * One virtual mount.
@@ -117,7 +118,7 @@ public final class MountTable {
     public Optional<Entry> showing(String viewPath) {
         List<Entry> passed = new ArrayList<>();
         for (Entry owner = owner(viewPath, passed); owner != null; owner = owner(viewPath, passed)) {
-            if (!(owner.mount().map(relative(owner.mountPoint(), viewPath)) instanceof PathMapping.Below)) {
+            if (!(owner.mount().lookup(relative(owner.mountPoint(), viewPath)) instanceof PathMapping.Below)) {
                 return Optional.of(owner);
             }
             passed.add(owner);
@@ -151,7 +152,7 @@ public final class MountTable {
             if (owner.mount().readOnly()) {
                 return true;
             }
-            PathMapping mapping = owner.mount().map(relative(owner.mountPoint(), viewPath));
+            PathMapping mapping = owner.mount().lookup(relative(owner.mountPoint(), viewPath));
             if (mapping instanceof PathMapping.Host host) {
                 return host.readOnly();
             }
@@ -192,13 +193,22 @@ public final class MountTable {
         return deviceMinors.computeIfAbsent(entry, e -> nextDeviceMinor++);
     }
 
+    /**
+     * Sets whether the paths {@link #map} maps next serve a call that reads only metadata, so
+     * mounts are asked through {@link VirtualMount#lookup}. The dispatcher sets it around the
+     * resolution of such a call and clears it after.
+     */
+    public void setMetadataOnly(boolean metadataOnly) {
+        this.metadataOnly = metadataOnly;
+    }
+
     /** Maps a view path to the host. */
     public Mapped map(String viewPath) {
         List<Entry> passed = new ArrayList<>();
         Entry owner = owner(viewPath, passed);
         while (owner != null) {
             String relative = relative(owner.mountPoint(), viewPath);
-            PathMapping mapping = owner.mount().map(relative);
+            PathMapping mapping = metadataOnly ? owner.mount().lookup(relative) : owner.mount().map(relative);
             if (mapping instanceof PathMapping.Host host) {
                 return new Mapped(host.path(), true);
             }
