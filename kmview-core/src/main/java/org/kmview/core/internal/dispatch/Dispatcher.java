@@ -259,12 +259,12 @@ public final class Dispatcher implements SyscallHandler {
             if (resolution == null) {
                 continue;
             }
-            if (changesFiles(stop, syscall) && resolution.error() == null && resolution.viewPath() != null
+            if (changesFiles(stop, syscall, resolution) && resolution.error() == null && resolution.viewPath() != null
                     && mounts.readOnly(resolution.viewPath())) {
                 stop.fail(Errno.EROFS.number());
                 return;
             }
-            if (resolution.error() == null && resolution.viewPath() != null && changesFiles(stop, syscall)
+            if (resolution.error() == null && resolution.viewPath() != null && changesFiles(stop, syscall, resolution)
                     && !prepareChange(stop, syscall, pathArg, resolution)) {
                 return;
             }
@@ -326,11 +326,15 @@ public final class Dispatcher implements SyscallHandler {
      * Returns whether the call changes the file or directory its path names, or creates or
      * removes a name, as the kernel's read-only mounts refuse with EROFS.
      */
-    private static boolean changesFiles(SyscallStop stop, Syscall syscall) {
+    private boolean changesFiles(SyscallStop stop, Syscall syscall, PathResolver.Resolution resolution) {
         return switch (syscall) {
             case OPEN, OPENAT -> {
                 long flags = stop.argument(syscall == Syscall.OPEN ? 1 : 2);
-                yield (flags & O_ACCMODE) != O_RDONLY || (flags & (O_CREAT | O_TRUNC)) != 0;
+                if ((flags & O_ACCMODE) != O_RDONLY || (flags & O_TRUNC) != 0) {
+                    yield true;
+                }
+                // O_CREAT of a file that exists opens it for reading and changes nothing.
+                yield (flags & O_CREAT) != 0 && (resolution.hostPath() == null || libc.lstatMode(resolution.hostPath()) < 0);
             }
             case CREAT, MKDIR, MKDIRAT, RMDIR, UNLINK, UNLINKAT, RENAME, RENAMEAT, RENAMEAT2, LINK, LINKAT,
                  SYMLINK, SYMLINKAT, CHMOD, FCHMODAT, FCHMODAT2, CHOWN, LCHOWN, FCHOWNAT, TRUNCATE, UTIME, UTIMES,
@@ -844,7 +848,8 @@ public final class Dispatcher implements SyscallHandler {
             stop.fail(violation.number());
             return;
         }
-        boolean writing = (flags & O_ACCMODE) != O_RDONLY || (flags & (O_CREAT | O_TRUNC)) != 0;
+        boolean writing = (flags & O_ACCMODE) != O_RDONLY || (flags & O_TRUNC) != 0 || ((flags & O_CREAT) != 0
+                && (resolution.hostPath() == null || libc.lstatMode(resolution.hostPath()) < 0));
         if (writing && resolution.error() == null && resolution.viewPath() != null
                 && mounts.readOnly(resolution.viewPath())) {
             stop.fail(Errno.EROFS.number());

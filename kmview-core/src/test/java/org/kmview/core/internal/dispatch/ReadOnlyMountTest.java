@@ -76,4 +76,20 @@ class ReadOnlyMountTest {
 
         verify(kernel.ptrace, never()).pokeUser(PROGRAM, RAX, -Errno.EROFS.number());
     }
+
+    @Test
+    void createOfExistingFileOpensIt() {
+        kernel.string(PATH, "/image/file").seccompStop(PROGRAM, OPENAT, AT_FDCWD, PATH, 0100).syscallExit(PROGRAM, 3);
+        run();
+
+        verify(kernel.ptrace, never()).pokeUser(PROGRAM, RAX, -Errno.EROFS.number());
+    }
+
+    @Test
+    void createOfMissingFileFailsWithErofs() {
+        kernel.string(PATH, "/image/missing").seccompStop(PROGRAM, OPENAT, AT_FDCWD, PATH, 0100);
+        run();
+
+        verify(kernel.ptrace).pokeUser(PROGRAM, RAX, -Errno.EROFS.number());
+    }
 }
