@@ -3,7 +3,10 @@ package org.kmview.core.internal.tracer;
 import java.nio.charset.StandardCharsets;
 import java.util.function.Consumer;
 
+import org.apache.logging.log4j.LogManager;
+import org.apache.logging.log4j.Logger;
 import org.kmview.core.internal.nativeaccess.Libc;
+import org.kmview.core.internal.nativeaccess.NativeException;
 import org.kmview.core.internal.nativeaccess.Ptrace;
 import org.kmview.core.internal.nativeaccess.SyscallInfo;
 import org.kmview.core.internal.syscall.Arch;
@@ -14,6 +17,8 @@ import org.kmview.core.internal.syscall.Arch;
  * aarch64 syscall ABIs preserve them and compiled code may rely on that.
  */
 public final class SyscallStop {
+
+    private static final Logger LOG = LogManager.getLogger(SyscallStop.class);
 
     static final int PATH_MAX = 4096;
     private static final int SHORT_STRING = 256;
@@ -245,7 +250,7 @@ public final class SyscallStop {
         ptrace.syscallInfo(current.tid(), info);
         Consumer<SyscallStop> action = execAction;
         execAction = null;
-        action.accept(this);
+        runAction(action, "exec");
     }
 
     boolean skipped() {
@@ -265,9 +270,24 @@ public final class SyscallStop {
         }
         if (exitAction != null) {
             ptrace.syscallInfo(current.tid(), info);
-            exitAction.accept(this);
+            runAction(exitAction, "exit");
         }
         restoreArguments(current);
+    }
+
+    /**
+     * Runs an exit or exec action. A fault of kmview's own (a service that throws, say) is logged
+     * and costs that one call its edit, not the whole view; a vanished thread (NativeException)
+     * goes to the tracer, which expects it.
+     */
+    private void runAction(Consumer<SyscallStop> action, String stopName) {
+        try {
+            action.accept(this);
+        } catch (NativeException e) {
+            throw e;
+        } catch (RuntimeException e) {
+            LOG.error("[{}] the {} action of syscall {} failed", tracee.tid(), stopName, info.nr, e);
+        }
     }
 
     private void restoreArguments(Tracee current) {
