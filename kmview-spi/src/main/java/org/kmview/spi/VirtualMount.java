@@ -80,6 +80,18 @@ public interface VirtualMount {
     }
 
     /**
+     * Returns whether the mount hides names of a directory it leaves to the layer below (a
+     * directory for which {@link #map} returns {@link PathMapping#below()}), as copy-on-write
+     * whiteouts do. When it does not, kmview lets the kernel list that directory as it is, which
+     * is much faster than building a merged listing. The default, true, is always correct.
+     *
+     * @param relativeDir the directory below the mount point, as {@link #map} receives it
+     */
+    default boolean hidesNamesBelow(String relativeDir) {
+        return true;
+    }
+
+    /**
      * Returns whether the mount is read-only: every call that would change a file, a directory or
      * their attributes below the mount point fails with EROFS, for every user including root, as
      * on a read-only mount of the kernel. The default is false.

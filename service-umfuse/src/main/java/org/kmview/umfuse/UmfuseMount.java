@@ -139,6 +139,12 @@ final class UmfuseMount implements VirtualMount {
         return options.merge() || !options.excepts().isEmpty();
     }
 
+    /** merge and except= leave whole directories to the layer below without hiding any name there. */
+    @Override
+    public boolean hidesNamesBelow(String relativeDir) {
+        return false;
+    }
+
     /** Returns whether the mount is read-only ({@code ro}, the default of tar and ISO 9660 images). */
     @Override
     public boolean readOnly() {

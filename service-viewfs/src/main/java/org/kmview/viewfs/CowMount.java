@@ -98,6 +98,12 @@ final class CowMount implements VirtualMount {
         return true;
     }
 
+    /** Only whiteouts hide names of a directory that exists only below. */
+    @Override
+    public synchronized boolean hidesNamesBelow(String relativeDir) {
+        return store.hasWhiteoutsIn(relativeDir);
+    }
+
     @Override
     public synchronized Optional<PathMapping> prepareChange(String relative, Change change, LowerLayer lower)
             throws ServiceException {

@@ -173,6 +173,11 @@ final class ViewFsType implements FileSystemType {
         public boolean mergesListings() {
             return true;
         }
+
+        @Override
+        public boolean hidesNamesBelow(String relativeDir) {
+            return false;
+        }
     }
 
     /** A mount with except= subtrees left to the layer below, read-only with {@code ro}. */
@@ -211,6 +216,11 @@ final class ViewFsType implements FileSystemType {
         @Override
         public boolean tracksChanges() {
             return mount.tracksChanges();
+        }
+
+        @Override
+        public boolean hidesNamesBelow(String relativeDir) {
+            return !excepted(relativeDir) && mount.hidesNamesBelow(relativeDir);
         }
 
         @Override

@@ -24,10 +24,10 @@ final class WhiteoutStore {
     static final String DIRECTORY = ".kmview-cow";
 
     private final Path directory;
-    private final Set<String> whiteouts;
+    private final java.util.NavigableSet<String> whiteouts;
     private final Set<String> opaque;
 
-    private WhiteoutStore(Path directory, Set<String> whiteouts, Set<String> opaque) {
+    private WhiteoutStore(Path directory, java.util.NavigableSet<String> whiteouts, Set<String> opaque) {
         this.directory = directory;
         this.whiteouts = whiteouts;
         this.opaque = opaque;
@@ -82,8 +82,8 @@ final class WhiteoutStore {
                 StandardCopyOption.ATOMIC_MOVE);
     }
 
-    private static Set<String> read(Path file) throws IOException {
-        Set<String> paths = new TreeSet<>();
+    private static java.util.NavigableSet<String> read(Path file) throws IOException {
+        java.util.NavigableSet<String> paths = new TreeSet<>();
         if (!Files.exists(file)) {
             return paths;
         }
@@ -107,6 +107,20 @@ final class WhiteoutStore {
             }
         }
         return path.toString();
+    }
+
+    /** Returns whether a whiteout lies directly inside the directory {@code relativeDir}. */
+    boolean hasWhiteoutsIn(String relativeDir) {
+        String prefix = relativeDir.isEmpty() ? "" : relativeDir + "/";
+        for (String path : whiteouts.tailSet(prefix)) {
+            if (!path.startsWith(prefix)) {
+                return false;
+            }
+            if (path.indexOf('/', prefix.length()) < 0) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** Returns the whiteouts directly inside the directory {@code relativeDir}, for tests and listings. */

@@ -66,6 +66,9 @@ final class MergedListing {
             return false;
         }
         MountTable.Entry mount = merging.get();
+        if (kernelListingSuffices(mounts, mount, viewDir)) {
+            return false;
+        }
         int fd = (int) stop.argument(0);
         long position = position(tid, fd);
         if (position < 0) {
@@ -113,6 +116,25 @@ final class MergedListing {
             }
         });
         return true;
+    }
+
+    /**
+     * Returns whether the kernel's own listing of the descriptor's directory is already right: the
+     * mount leaves the directory to the layer below and hides nothing there, or the directory is
+     * the mount's alone (nothing below it), away from the mount's root, where a mount may keep
+     * files of its own.
+     */
+    private static boolean kernelListingSuffices(MountTable mounts, MountTable.Entry mount, String viewDir) {
+        String relativeDir = MountTable.relative(mount.mountPoint(), viewDir);
+        PathMapping own = mount.mount().lookup(relativeDir);
+        if (own instanceof PathMapping.Below) {
+            return !mount.mount().hidesNamesBelow(relativeDir);
+        }
+        if (own instanceof PathMapping.Host && !relativeDir.isEmpty()) {
+            String below = mounts.mapPast(viewDir, mount);
+            return below == null || !Files.isDirectory(Path.of(below));
+        }
+        return false;
     }
 
     /** Builds the listing: ".", "..", the mount's entries, then the names the mount leaves to the layer below. */
