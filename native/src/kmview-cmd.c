@@ -241,7 +241,12 @@ static int run_viewmount(const struct command *cmd, int argc, char **argv)
         else
             fprintf(stderr, "viewmount: mount %s on %s (no type) failed: %s\n",
                     source, target, strerror(err));
-        if (type != NULL && !kernel_knows_type(type) && !service_loaded(service_for_type(type))) {
+        if (type != NULL && (err == ENODEV || err == EPERM) && !kernel_knows_type(type)
+                && service_loaded(service_for_type(type))) {
+            /* The kernel's answers to a type it does not know; a service reports its own errors. */
+            fprintf(stderr, "viewmount: no service of this view serves type %s; service %s is loaded but has "
+                    "no such type (see its docs page for its types)\n", type, service_for_type(type));
+        } else if (type != NULL && !kernel_knows_type(type) && !service_loaded(service_for_type(type))) {
             /*
              * No service took the type, so the kernel got it and does not know it either. Its
              * errno may name an earlier check (EPERM for an ordinary user, ENOENT for a missing

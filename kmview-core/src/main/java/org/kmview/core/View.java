@@ -115,7 +115,8 @@ public final class View implements ServiceManager {
         } catch (ServiceException e) {
             fileSystems.removeService(name);
             throw new ServiceLoadException("service " + name + " failed to start with options \""
-                    + spec.options() + "\": " + e.getMessage(), e);
+                    + spec.options() + "\": " + e.getMessage()
+                    + " (to load several services, give -p once for each)", e);
         } catch (RuntimeException e) {
             fileSystems.removeService(name);
             throw new ServiceLoadException("service " + name + " failed to start: " + e, e);

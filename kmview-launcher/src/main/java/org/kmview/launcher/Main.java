@@ -105,7 +105,10 @@ public final class Main implements Callable<Integer> {
             try {
                 Files.newOutputStream(output).close();
             } catch (IOException e) {
-                return usageError("cannot write the debug log " + output + ": " + e.getMessage()
+                String reason = e instanceof java.nio.file.NoSuchFileException ? "no such file or directory"
+                        : e instanceof java.nio.file.AccessDeniedException ? "permission denied"
+                        : String.valueOf(e.getMessage());
+                return usageError("cannot write the debug log " + output + ": " + reason
                         + "; give -o a file in a writable directory");
             }
         }

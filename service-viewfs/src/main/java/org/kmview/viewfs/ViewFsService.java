@@ -18,7 +18,8 @@ public final class ViewFsService implements ViewService {
 
     @Override
     public String description() {
-        return "binds and hides paths of the view (mount -t viewfs -o move|hide SRC DST)";
+        return "binds, hides, merges and copies on write paths of the view"
+                + " (viewmount -t viewfs -o move|hide|merge|cow|mincow SRC DST)";
     }
 
     @Override

@@ -83,14 +83,18 @@ class ServiceManagementIT {
         return Run.insideWith(options, "sh", "-c", script).env("KMVIEW_MODULE_PATH", modulePath.toString()).result();
     }
 
+    /** What um_ls_service prints for viewfs. */
+    private static final String VIEWFS_LINE = "viewfs: binds, hides, merges and copies on write paths of the view"
+            + " (viewmount -t viewfs -o move|hide|merge|cow|mincow SRC DST)\n";
+
     @Test
     void addListRemove() {
         Run.Result run = inView(List.of("-p", "viewfs"), "um_add_service scratch && um_ls_service && echo --"
                 + " && um_del_service scratch && um_ls_service");
 
-        assertEquals("viewfs: binds and hides paths of the view (mount -t viewfs -o move|hide SRC DST)\n"
+        assertEquals(VIEWFS_LINE
                 + "scratch: private scratch directories, deleted at unmount (mount -t scratch none DIR)\n--\n"
-                + "viewfs: binds and hides paths of the view (mount -t viewfs -o move|hide SRC DST)\n",
+                + VIEWFS_LINE,
                 run.stdout(), run::toString);
         assertEquals(0, run.exitCode(), run::toString);
     }

@@ -965,6 +965,8 @@ public final class Dispatcher implements SyscallHandler {
         }
         if (!parentExists(target.viewPath())) {
             // As for the kernel, a mount point may be missing but its directory may not.
+            LOG.warn("mount -t {} {} on {} failed: the directory {} does not exist; create it first", type, source,
+                    target.viewPath(), MountTable.parent(target.viewPath()));
             stop.fail(Errno.ENOENT.number());
             return;
         }
