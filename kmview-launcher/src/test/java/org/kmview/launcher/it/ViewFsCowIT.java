@@ -96,7 +96,8 @@ class ViewFsCowIT {
                 + " && cat gone");
         assertEquals(0, view.exitCode(), view::toString);
         assertEquals(".:\ndir\nfile\ngone\nlink\n\ndir:\nnew\n", view.stdout(), view::toString);
-        assertTrue(Files.exists(lower.resolve("dir/deep/inner")) && Files.exists(lower.resolve("gone")));
+        assertTrue(Files.exists(lower.resolve("dir/deep/inner")), "DST keeps dir/deep/inner");
+        assertTrue(Files.exists(lower.resolve("gone")), "DST keeps gone");
     }
 
     @Test
@@ -123,7 +124,7 @@ class ViewFsCowIT {
     }
 
     @Test
-    void gitWorkInCowCheckoutLeavesRealCheckoutIdentical() throws IOException {
+    void gitInCowKeepsCheckoutIdentical() throws IOException {
         Path repo = tmp.resolve("repo");
         mkdirs(repo);
         String setup = "git init -q -b main . && git config user.email t@example.invalid && git config user.name T"

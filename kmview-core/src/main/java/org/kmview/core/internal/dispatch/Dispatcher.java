@@ -56,7 +56,7 @@ public final class Dispatcher implements SyscallHandler {
     private static final long O_CREAT = 0100;
     private static final long AT_REMOVEDIR = 0x200;
     private static final long RENAME_EXCHANGE = 2;
-    /** The most a single write to a control file hands its service; the write returns what it took. */
+    /** Maximum bytes one write to a control file hands its service; the write returns the count it took. */
     private static final int MAX_CONTROL_WRITE = 1 << 16;
     private static final long IOV_MAX = 1024;
     /** Calls that read only a path's metadata or name. */
@@ -278,7 +278,12 @@ public final class Dispatcher implements SyscallHandler {
                 return;
             }
             if (opensForWriting(stop, syscall)) {
-                noteControlFileOpen(stop, resolution, syscall == Syscall.OPEN ? 1 : syscall == Syscall.OPENAT ? 2 : -1);
+                int flagsIndex = switch (syscall) {
+                    case OPEN -> 1;
+                    case OPENAT -> 2;
+                    default -> -1;
+                };
+                noteControlFileOpen(stop, resolution, flagsIndex);
             }
             int statBuffer = statBufferIndex(syscall);
             if (statBuffer >= 0 && resolution.error() == null && mounts.hasStatViews()) {
@@ -409,8 +414,8 @@ public final class Dispatcher implements SyscallHandler {
     /**
      * Redirects an attribute change made through a descriptor (fchmod, fchown, fsetxattr,
      * fremovexattr, futimens) to the copy a copy-on-write mount keeps, when the descriptor is open
-     * on the entry below: the call runs as its path-based form on the copy, so the layer below
-     * never changes. Other descriptors run untouched.
+     * on the entry below. The call then runs as its path-based form on the copy, so the layer
+     * below never changes. Other descriptors run untouched.
      */
     private void changeThroughDescriptor(SyscallStop stop, Syscall syscall) {
         if (!mounts.hasChangeTrackers()) {
@@ -432,6 +437,7 @@ public final class Dispatcher implements SyscallHandler {
             // The descriptor is open on the mount's own copy already.
             return;
         }
+
         org.kmview.spi.LowerLayer lower = lowerLayer(entry);
         Optional<PathMapping> prepared;
         try {
@@ -443,6 +449,7 @@ public final class Dispatcher implements SyscallHandler {
         if (prepared.isEmpty() || !(prepared.get() instanceof PathMapping.Host host) || host.path().equals(hostPath)) {
             return;
         }
+
         long path = stop.pushString(host.path());
         if (path == 0) {
             stop.fail(Errno.EFAULT.number());
@@ -489,7 +496,7 @@ public final class Dispatcher implements SyscallHandler {
      * Makes the process trap its writes when it opens a control file for writing, so each write
      * to the file reaches the service. Other processes never trap writes.
      *
-     * @param flagsIndex the argument that holds the open flags, or -1 when none does
+     * @param flagsIndex the index of the argument with the open flags, or -1 when there is none
      */
     private void noteControlFileOpen(SyscallStop stop, PathResolver.Resolution resolution, int flagsIndex) {
         if (resolution.error() == null && resolution.viewPath() != null
@@ -571,7 +578,7 @@ public final class Dispatcher implements SyscallHandler {
         return data.toByteArray();
     }
 
-    /** Returns the writer of a control file as its service sees it. */
+    /** Returns the writer of a control file, as the service's ControlFile.Caller. */
     private ControlFile.Caller caller(int tid) {
         int pid = tgid(tid);
         return new ControlFile.Caller() {
