@@ -243,7 +243,7 @@ static int run_viewmount(const struct command *cmd, int argc, char **argv)
                     source, target, strerror(err));
         if (type != NULL && (err == ENODEV || err == EPERM) && !kernel_knows_type(type)
                 && service_loaded(service_for_type(type))) {
-            /* The kernel's answers to a type it does not know; a service reports its own errors. */
+            /* The kernel returns these for a type it does not know, and a service reports its own errors. */
             fprintf(stderr, "viewmount: no service of this view serves type %s; service %s is loaded but has "
                     "no such type (see its docs page for its types)\n", type, service_for_type(type));
         } else if (type != NULL && !kernel_knows_type(type) && !service_loaded(service_for_type(type))) {

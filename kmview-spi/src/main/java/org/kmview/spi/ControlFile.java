@@ -26,7 +26,7 @@ public interface ControlFile {
         int pid();
 
         /**
-         * Resolves a path as the process sees it in the view, relative to its working directory
+         * Resolves a path in the process's view, relative to its working directory
          * and following symbolic links, to the host path the kernel would open.
          *
          * @return the host path, or empty if the path does not exist in the view

@@ -12,7 +12,7 @@ import org.kmview.spi.ServiceException;
 /**
  * A line written to {@code register}, split into its seven fields but not yet checked. The first
  * byte of the line is the field separator. A trailing newline is dropped. As in binfmt_misc, the
- * separator after the interpreter is required, even when no flags follow, and a write holds
+ * separator after the interpreter is required, even when no flags follow, and a write carries
  * one line.
  */
 record RegisterFields(byte[] name, byte[] type, byte[] offset, byte[] magic, byte[] mask,

@@ -173,7 +173,7 @@ class ZipMountTest {
 
     @Test
     void badCrcHidesEntry() throws Exception {
-        // A stored (uncompressed) entry whose bytes changed still reads, so only the CRC tells.
+        // A stored (uncompressed) entry whose bytes changed still reads, so only the CRC shows the fault.
         Path stored = work.resolve("stored.zip");
         Fixtures.run(original, "zip", "-q0", stored.toString(), "hello.txt");
         byte[] bytes = Files.readAllBytes(stored);

@@ -164,7 +164,7 @@ final class CowMount implements VirtualMount {
             return PathMapping.below();
         }
         if (inUpper && !Files.isDirectory(target, LinkOption.NOFOLLOW_LINKS)) {
-            // SRC holds a non-directory over the lower directory: that is what the view shows.
+            // SRC contains a non-directory over the lower directory, and the view shows that entry.
             return PathMapping.host(target.toString());
         }
         int[] budget = {RENAME_COPY_LIMIT};
@@ -250,7 +250,7 @@ final class CowMount implements VirtualMount {
         boolean inUpper = Files.exists(upperEntry, LinkOption.NOFOLLOW_LINKS);
         Optional<Path> below = lowerEntry(relative, lower);
         if (!inUpper && below.isEmpty()) {
-            // Nothing to remove: the kernel answers ENOENT on the upper path.
+            // Nothing to remove: the kernel fails with ENOENT on the upper path.
             return Optional.of(PathMapping.host(upperEntry.toString()));
         }
         Path shown = inUpper ? upperEntry : below.get();
@@ -332,7 +332,7 @@ final class CowMount implements VirtualMount {
     /**
      * Creates the missing parent directories of {@code relative} in SRC, with their lower
      * attributes. A parent that exists in no layer fails with ENOENT, and one that is no
-     * directory with ENOTDIR, as the kernel answers for the path.
+     * directory with ENOTDIR, as the kernel does for the path.
      */
     private void copyUpParents(String relative, LowerLayer lower) throws IOException, ServiceException {
         String parent = parent(relative);

@@ -33,7 +33,7 @@ class ViewFsTypeTest {
     }
 
     @Test
-    void mergeShowsSourceReadOnlyAndLeavesTheRestBelow() throws Exception {
+    void mergeSourceReadOnlyRestBelow() throws Exception {
         Files.writeString(source.resolve("present"), "x");
         VirtualMount mount = mount("merge");
 

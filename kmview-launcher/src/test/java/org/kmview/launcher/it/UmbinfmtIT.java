@@ -237,8 +237,8 @@ class UmbinfmtIT {
 
     @Test
     void debianRegistrationRunsArmhfBusybox() throws IOException {
-        // Debian's own line, with P and qemu's argv0-preserving wrapper; cat copies it with
-        // copy_file_range, which fails on a control file so that cat falls back to write.
+        // Debian's own line, with P and qemu's argv0-preserving wrapper. cat copies it with
+        // copy_file_range, which fails on a control file, so cat falls back to write.
         Path busybox = foreignBusybox("armhf");
         Path data = tmp.resolve("data");
         Path shown = tmp.resolve("shown");

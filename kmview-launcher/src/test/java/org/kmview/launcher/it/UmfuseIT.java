@@ -233,7 +233,7 @@ class UmfuseIT {
     void fatImageFromMcopyShowsTree() {
         Path image = tmp.resolve("filled.img");
         Path plain = tmp.resolve("plain");
-        // FAT keeps no symlinks, modes or owners, so the tree to compare holds files and directories.
+        // FAT keeps no symlinks, modes or owners, so the tree to compare has only files and directories.
         Run.Result made = outside("cp -r " + quote(tree) + " " + quote(plain) + " && rm " + quote(plain.resolve("link-to-hello"))
                 + " && mkfs.vfat -C " + quote(image) + " 4096 >/dev/null && mcopy -s -m -i " + quote(image) + " "
                 + quote(plain) + "/* ::/");

@@ -148,7 +148,7 @@ class ViewFsCowIT {
     }
 
     @Test
-    void pthFileInCowSitePackagesLeavesRealTreeUnchanged() throws IOException {
+    void pthFileInCowSitePackages() throws IOException {
         Run.Result site = Run.outside("python3", "-c", "import site; print(site.getsitepackages()[0])").result();
         Path sitePackages = Path.of(site.stdout().trim());
         assertTrue(Files.isDirectory(sitePackages), site::toString);
@@ -234,7 +234,7 @@ class ViewFsCowIT {
     }
 
     @Test
-    void fullDiskDuringCopyUpLeavesNoPartialCopy() throws IOException {
+    void fullDiskCopyUpLeavesNothing() throws IOException {
         Path small = tmp.resolve("small-upper");
         mkdirs(small);
         Run.Result mounted = Run.outside("mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", small.toString()).result();

@@ -119,10 +119,10 @@ final class MergedListing {
     }
 
     /**
-     * Returns whether the kernel's own listing of the descriptor's directory is already right: the
-     * mount leaves the directory to the layer below and hides nothing there, or the directory is
-     * the mount's alone (nothing below it), away from the mount's root, where a mount may keep
-     * files of its own.
+     * Returns whether the kernel's own listing of the descriptor's directory is already right.
+     * That holds when the mount leaves the directory to the layer below and hides nothing there,
+     * or when the directory exists only in the mount's tree and is not its root, where a mount may
+     * keep files of its own.
      */
     private static boolean kernelListingSuffices(MountTable mounts, MountTable.Entry mount, String viewDir) {
         String relativeDir = MountTable.relative(mount.mountPoint(), viewDir);

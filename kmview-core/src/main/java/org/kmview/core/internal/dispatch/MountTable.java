@@ -144,7 +144,7 @@ public final class MountTable {
 
     /**
      * Returns whether changes at {@code viewPath} fail with EROFS: a read-only mount lies on the
-     * way to it (through the layers a mount leaves paths to), or the mapping says so.
+     * way to it (through the layers a mount leaves paths to), or the mapping is read-only.
      */
     public boolean readOnly(String viewPath) {
         List<Entry> passed = new ArrayList<>();

@@ -276,9 +276,9 @@ public final class SyscallStop {
     }
 
     /**
-     * Runs an exit or exec action. A fault of kmview's own (a service that throws, say) is logged
-     * and costs that one call its edit, not the whole view; a vanished thread (NativeException)
-     * goes to the tracer, which expects it.
+     * Runs an exit or exec action. A fault of kmview's own, such as a service that throws, is
+     * logged and costs that one call its edit, not the whole view. A vanished thread
+     * (NativeException) goes to the tracer, which expects it.
      */
     private void runAction(Consumer<SyscallStop> action, String stopName) {
         try {

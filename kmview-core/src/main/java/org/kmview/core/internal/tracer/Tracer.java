@@ -104,7 +104,7 @@ public final class Tracer {
         return exitStatus;
     }
 
-    /** Returns the ids of the threads traced now. Any thread may call it; the answer may be stale at once. */
+    /** Returns the ids of the threads traced now. Any thread may call it, and the list may be stale at once. */
     public java.util.List<Integer> threads() {
         return java.util.List.copyOf(liveThreads);
     }
@@ -354,7 +354,7 @@ public final class Tracer {
     /**
      * Makes every thread of the process of {@code tid} trap its write calls from its next syscall
      * on, and the processes it creates after. A process that opened a control file of a service
-     * needs it, since the service answers each write to that file. Other processes keep their
+     * needs it, because the service serves each write to that file. Other processes keep their
      * writes untrapped.
      *
      * <p>Precondition: runs on the tracer thread, while a handler serves a seccomp stop of {@code tid}.

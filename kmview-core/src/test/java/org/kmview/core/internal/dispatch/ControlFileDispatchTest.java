@@ -54,7 +54,7 @@ class ControlFileDispatchTest {
     private final MountTable mounts = new MountTable();
     private final List<String> received = new ArrayList<>();
     private final List<Integer> trapped = new ArrayList<>();
-    private ServiceException refusal;
+    private ServiceException serviceError;
 
     @BeforeEach
     void setUp() {
@@ -64,8 +64,8 @@ class ControlFileDispatchTest {
                 .link("/proc/" + PROGRAM + "/fd/6", "/host/plain");
         host.stub(kernel.libc);
         ControlFile register = (data, caller) -> {
-            if (refusal != null) {
-                throw refusal;
+            if (serviceError != null) {
+                throw serviceError;
             }
             received.add(new String(data, StandardCharsets.ISO_8859_1));
             return data.length;
@@ -133,7 +133,7 @@ class ControlFileDispatchTest {
 
     @Test
     void serviceErrorFailsWrite() {
-        refusal = new ServiceException(Errno.EINVAL, "invalid type X");
+        serviceError = new ServiceException(Errno.EINVAL, "invalid type X");
         kernel.memory(BUFFER, "bad".getBytes(StandardCharsets.ISO_8859_1)).seccompStop(PROGRAM, WRITE, 5, BUFFER, 3);
         run();
 
@@ -163,7 +163,7 @@ class ControlFileDispatchTest {
     }
 
     @Test
-    void copyFileRangeToControlFileFailsWithExdev() {
+    void copyFileRangeFailsWithExdev() {
         kernel.seccompStop(PROGRAM, COPY_FILE_RANGE, 6, 0, 5, 0, 4096, 0);
         run();
 

@@ -66,7 +66,7 @@ class InterpretedExecTest {
     private final Ptrace ptrace = kernel.ptrace;
     private final HostTree host = new HostTree();
     private final MountTable mounts = new MountTable();
-    private final List<Executable> asked = new ArrayList<>();
+    private final List<Executable> offered = new ArrayList<>();
     private String program;
 
     @BeforeEach
@@ -90,7 +90,7 @@ class InterpretedExecTest {
 
             @Override
             public Optional<Interpreter> interpreterFor(Executable executable) {
-                asked.add(executable);
+                offered.add(executable);
                 boolean claimed = new String(executable.header(), 0, 4, StandardCharsets.ISO_8859_1).equals("KMVW");
                 return claimed ? Optional.of(interpreter) : Optional.empty();
             }
@@ -111,9 +111,9 @@ class InterpretedExecTest {
                 .syscallExit(PROGRAM, 0);
         run();
 
-        assertEquals(1, asked.size());
-        assertEquals(program, asked.get(0).filename());
-        assertEquals(program, asked.get(0).viewPath());
+        assertEquals(1, offered.size());
+        assertEquals(program, offered.get(0).filename());
+        assertEquals(program, offered.get(0).viewPath());
         List<ScriptedKernel.Write> writes = kernel.writes();
         assertEquals("/usr/bin/tool\0", writes.get(0).text());
         assertEquals(program + "\0", writes.get(1).text());
@@ -131,7 +131,7 @@ class InterpretedExecTest {
         kernel.seccompStop(PROGRAM, EXECVE, PATH, ARGV, ENVP);
         run();
 
-        assertEquals(1, asked.size());
+        assertEquals(1, offered.size());
         assertEquals(List.of(), kernel.writes());
     }
 
@@ -148,7 +148,7 @@ class InterpretedExecTest {
         kernel.seccompStop(PROGRAM, EXECVE, PATH, ARGV, ENVP);
         run();
 
-        assertEquals(List.of(), asked);
+        assertEquals(List.of(), offered);
     }
 
     @Test

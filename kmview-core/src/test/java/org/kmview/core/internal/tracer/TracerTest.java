@@ -433,7 +433,7 @@ class TracerTest {
     }
 
     @Test
-    void writeTrapInjectedIntoCallerAndInheritedByChild() {
+    void writeTrapInheritedByChild() {
         // The handler makes the process trap its writes while serving an open of a control file.
         // The thread gets the write-trap filter at its next syscall entry; a child it forks after
         // has the filter already and is never injected.
