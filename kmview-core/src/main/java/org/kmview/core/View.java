@@ -35,6 +35,8 @@ import org.kmview.spi.ServiceException;
 public final class View implements ServiceManager {
 
     private static final Logger LOG = LogManager.getLogger(View.class);
+    /** The type shown for a mount a service added itself, such as a device file. */
+    private static final String DEVICE_TYPE = "kmview-device";
 
     private final ViewConfig config;
     private final FileSystems fileSystems = new FileSystems();
@@ -109,6 +111,22 @@ public final class View implements ServiceManager {
             public String viewName() {
                 return identity.name();
             }
+
+            @Override
+            public void addDeviceMount(String viewPath, org.kmview.spi.VirtualMount mount) {
+                mounts.add(new MountTable.Entry(viewPath, DEVICE_TYPE, "none", name, mount));
+                LOG.debug("service {} serves {}", name, viewPath);
+            }
+
+            @Override
+            public WaitOutcome serveUntil(java.util.function.BooleanSupplier condition,
+                                          java.util.function.IntPredicate serves, java.time.Duration timeout) {
+                Tracer running = tracer;
+                if (running == null) {
+                    throw new IllegalStateException("the view is not running");
+                }
+                return running.serveUntil(condition, serves, timeout.toNanos());
+            }
         };
         try {
             loaded.service().start(context, spec.options());
@@ -143,8 +161,12 @@ public final class View implements ServiceManager {
                 Dispatcher dispatcher = new Dispatcher(arch, libc, mounts, fileSystems, identity, config.nesting());
                 dispatcher.manageServicesWith(this);
                 tracer = new Tracer(new JnaPtrace(), libc, arch, dispatcher);
-                tracer.setWriteTrapFilter(writeTrapFilter(arch).toBytes());
-                dispatcher.trapWritesWith(tracer::trapWrites);
+                Tracer running = tracer;
+                running.setTrapFilter(Tracer.TRAP_WRITES, trapFilter(arch, Syscall.Kind.WRITE,
+                        Syscall.Kind.CONTROL_READ).toBytes());
+                running.setTrapFilter(Tracer.TRAP_CLOSES, trapFilter(arch, Syscall.Kind.SYNC).toBytes());
+                dispatcher.trapWritesWith(tid -> running.trapCalls(tid, Tracer.TRAP_WRITES));
+                dispatcher.trapClosesWith(tid -> running.trapCalls(tid, Tracer.TRAP_CLOSES));
                 String keepFds = config.keepFds().stream().map(String::valueOf).collect(Collectors.joining(","));
                 List<String> rcFiles = config.rcFiles().stream().map(Path::toString).toList();
                 status.set(tracer.run(config.execStub().toString(), rcFiles, config.program(),
@@ -261,9 +283,16 @@ public final class View implements ServiceManager {
             LOG.warn("um_del_service: service {} is permanent", name);
             return Errno.EPERM;
         }
-        if (mounts.entries().stream().anyMatch(entry -> entry.service().equals(name))) {
+        if (mounts.entries().stream().anyMatch(entry -> entry.service().equals(name)
+                && !entry.type().equals(DEVICE_TYPE))) {
             LOG.warn("um_del_service: service {} still has mounts; unmount them first", name);
             return Errno.EBUSY;
+        }
+        for (MountTable.Entry device : mounts.entries()) {
+            if (device.service().equals(name)) {
+                mounts.remove(device.mountPoint());
+                device.mount().unmount();
+            }
         }
         services.remove(loaded);
         stopService(loaded);
@@ -330,7 +359,8 @@ public final class View implements ServiceManager {
             return filter;
         }
         for (Syscall syscall : Syscall.values()) {
-            if (syscall.kind() != Syscall.Kind.NONE && syscall.kind() != Syscall.Kind.WRITE) {
+            if (syscall.kind() != Syscall.Kind.NONE && syscall.kind() != Syscall.Kind.WRITE
+                    && syscall.kind() != Syscall.Kind.CONTROL_READ && syscall.kind() != Syscall.Kind.SYNC) {
                 arch.number(syscall).ifPresent(filter::trap);
             }
         }
@@ -339,11 +369,16 @@ public final class View implements ServiceManager {
         return filter.foreign(SeccompFilter.SECCOMP_RET_ERRNO | Errno.ENOSYS.number(), arch.foreignSyscallBit());
     }
 
-    /** Returns the filter a process adds when it opens a control file: its writes stop at the tracer. */
-    private static SeccompFilter writeTrapFilter(Arch arch) {
+    /**
+     * Returns a per-process trap filter: the calls of {@code kinds} stop at the tracer. A process
+     * that opens a control file adds the one of writes and control reads; one that opens a file
+     * for writing on a mount that syncs files adds the one of closes and syncs.
+     */
+    private static SeccompFilter trapFilter(Arch arch, Syscall.Kind... kinds) {
+        java.util.Set<Syscall.Kind> trapped = java.util.EnumSet.copyOf(List.of(kinds));
         SeccompFilter filter = new SeccompFilter(arch.auditArch());
         for (Syscall syscall : Syscall.values()) {
-            if (syscall.kind() == Syscall.Kind.WRITE) {
+            if (trapped.contains(syscall.kind())) {
                 arch.number(syscall).ifPresent(filter::trap);
             }
         }

@@ -19,6 +19,15 @@ public interface ControlFile {
      */
     int write(byte[] data, Caller caller) throws ServiceException;
 
+    /**
+     * Returns the errno a read of the file fails with now, or empty to let the kernel read the
+     * host file. kmview asks only for reads by processes that opened a control file for writing.
+     * A FUSE device fails reads with ENODEV once its file system is unmounted.
+     */
+    default java.util.OptionalInt readError() {
+        return java.util.OptionalInt.empty();
+    }
+
     /** The process that wrote to a control file, as far as a service needs to know it. */
     interface Caller {
 

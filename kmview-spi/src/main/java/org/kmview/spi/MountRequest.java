@@ -13,9 +13,11 @@ import java.util.Optional;
  *        need not exist
  * @param options the parsed data argument ({@code -o} options)
  * @param flags the {@code MS_*} flags of the call
+ * @param callerPid the process that called mount(2), or 0 when none did; a FUSE mount names
+ *        the descriptor of its device in the options, which only this process can resolve
  */
 public record MountRequest(String source, Optional<String> hostSource, String mountPoint,
-                           Options options, long flags) {
+                           Options options, long flags, int callerPid) {
 
     /** Checks that no component is null. */
     public MountRequest {
@@ -23,5 +25,10 @@ public record MountRequest(String source, Optional<String> hostSource, String mo
         Objects.requireNonNull(hostSource, "hostSource");
         Objects.requireNonNull(mountPoint, "mountPoint");
         Objects.requireNonNull(options, "options");
+    }
+
+    /** Creates a request that no process made, such as one from a test. */
+    public MountRequest(String source, Optional<String> hostSource, String mountPoint, Options options, long flags) {
+        this(source, hostSource, mountPoint, options, flags, 0);
     }
 }

@@ -3,10 +3,11 @@ package org.kmview.spi;
 import java.util.Objects;
 
 /**
- * The content of the view at a path below a mount point: a host path, nothing, or what the view
- * showed there before the mount.
+ * The content of the view at a path below a mount point: a host path, nothing, what the view
+ * showed there before the mount, or an error.
  */
-public sealed interface PathMapping permits PathMapping.Host, PathMapping.Hidden, PathMapping.Below {
+public sealed interface PathMapping permits PathMapping.Host, PathMapping.Hidden, PathMapping.Below,
+        PathMapping.Failed {
 
     /**
      * The view shows the host file at {@code path}; the kernel works on it directly.
@@ -50,6 +51,22 @@ public sealed interface PathMapping permits PathMapping.Host, PathMapping.Hidden
     /** Returns a read-only mapping onto the host path {@code path}: changes there fail with EROFS. */
     static PathMapping hostReadOnly(String path) {
         return new Host(path, true);
+    }
+
+    /**
+     * Every call on the path fails with {@code errno}: the mount point of a FUSE daemon that
+     * ended answers {@code ENOTCONN}, as the kernel's does.
+     */
+    record Failed(Errno errno) implements PathMapping {
+        /** Checks that the errno is given. */
+        public Failed {
+            Objects.requireNonNull(errno, "errno");
+        }
+    }
+
+    /** Returns the mapping of a path on which every call fails with {@code errno}. */
+    static PathMapping failed(Errno errno) {
+        return new Failed(errno);
     }
 
     /** Returns the mapping of a hidden path. */

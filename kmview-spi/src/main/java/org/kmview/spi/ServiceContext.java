@@ -27,4 +27,44 @@ public interface ServiceContext {
 
     /** Returns the name of the view ({@code kmview -V NAME}), or an empty string if it has none. */
     String viewName();
+
+    /**
+     * Makes {@code mount} serve the file or directory {@code viewPath}, as a mount the service
+     * made itself: a device file such as {@code /dev/fuse}. kmview drops it when the service is
+     * removed, and {@code um_del_service} does not count it as a mount in use.
+     *
+     * @throws UnsupportedOperationException if this view cannot add mounts of services
+     */
+    default void addDeviceMount(String viewPath, VirtualMount mount) {
+        throw new UnsupportedOperationException("this view cannot add device mounts");
+    }
+
+    /**
+     * Lets the view's processes run until {@code condition} holds, while the service serves a
+     * call: a FUSE daemon in the view must answer before a call on its file system can finish.
+     * The stops of the threads {@code serves} accepts (by thread id) are served meanwhile, as
+     * usual; every other thread stays stopped, so no other call reaches the service.
+     *
+     * <p>Precondition: kmview called the service to serve a process's call (a {@link VirtualMount}
+     * or {@link ControlFile} method).
+     *
+     * @return how the wait ended
+     * @throws UnsupportedOperationException if this view cannot wait for its processes
+     */
+    default WaitOutcome serveUntil(java.util.function.BooleanSupplier condition,
+                                   java.util.function.IntPredicate serves, java.time.Duration timeout) {
+        throw new UnsupportedOperationException("this view cannot wait for its processes");
+    }
+
+    /** How {@link #serveUntil} ended. */
+    enum WaitOutcome {
+        /** The condition holds. */
+        DONE,
+        /** The timeout passed first. */
+        TIMED_OUT,
+        /** No thread that {@code serves} accepts is left: the processes waited for ended. */
+        NONE_LEFT,
+        /** The thread whose call the service serves is one of those waited for, so it cannot run. */
+        CALLER_WAITED_FOR
+    }
 }

@@ -129,6 +129,27 @@ public interface VirtualMount {
         return Optional.empty();
     }
 
+    /**
+     * Returns whether the mount keeps files in a cache that it writes back to their source, and
+     * so wants {@link #sync} calls: a FUSE daemon's file system.
+     */
+    default boolean syncsFiles() {
+        return false;
+    }
+
+    /**
+     * Writes back what changed at {@code relative}: a file, or a whole directory, or the whole
+     * mount for the empty path. kmview calls it on a file when a process that opened a file of
+     * the mount for writing closes a descriptor of it or calls fsync or fdatasync on it, and on
+     * the whole mount at syncfs and sync. Called only if {@link #syncsFiles} returns true.
+     *
+     * @param durable true for fsync, fdatasync, syncfs and sync, after which the changes must
+     *        be on the source's disk; false for a close
+     * @throws ServiceException with the errno fsync, fdatasync or syncfs returns; close ignores it
+     */
+    default void sync(String relative, boolean durable) throws ServiceException {
+    }
+
     /** Releases what the mount holds. kmview calls it once, after the mount left the view. */
     default void unmount() {
     }

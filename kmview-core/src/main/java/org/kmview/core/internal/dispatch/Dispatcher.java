@@ -57,7 +57,7 @@ public final class Dispatcher implements SyscallHandler {
     private static final long AT_REMOVEDIR = 0x200;
     private static final long RENAME_EXCHANGE = 2;
     /** Maximum bytes one write to a control file hands its service; the write returns the count it took. */
-    private static final int MAX_CONTROL_WRITE = 1 << 16;
+    private static final int MAX_CONTROL_WRITE = 1 << 18;
     private static final long IOV_MAX = 1024;
     /** Calls that read only a path's metadata or name. */
     private static final java.util.Set<Syscall> METADATA_ONLY = java.util.EnumSet.of(Syscall.STAT, Syscall.LSTAT,
@@ -78,6 +78,9 @@ public final class Dispatcher implements SyscallHandler {
     private final InterpretedExec interpreted;
     private IntConsumer trapWrites = tid -> {
         throw new IllegalStateException("no tracer traps writes for control files");
+    };
+    private IntConsumer trapCloses = tid -> {
+        throw new IllegalStateException("no tracer traps closes for mounts that sync files");
     };
 
     /** Creates a dispatcher for a view whose file system types are {@code fileSystems}. */
@@ -110,6 +113,14 @@ public final class Dispatcher implements SyscallHandler {
      */
     public void trapWritesWith(IntConsumer trapper) {
         this.trapWrites = trapper;
+    }
+
+    /**
+     * Sets what makes a process trap its closes and syncs, called with the thread id of a process
+     * that opens a file for writing on a mount that syncs files.
+     */
+    public void trapClosesWith(IntConsumer trapper) {
+        this.trapCloses = trapper;
     }
 
     @Override
@@ -148,6 +159,8 @@ public final class Dispatcher implements SyscallHandler {
             case DIRENTS -> filterDirectoryEntries(stop, syscall);
             case REFUSE -> rejectBypass(stop, syscall);
             case WRITE -> writeToControlFile(stop, syscall);
+            case CONTROL_READ -> readFromControlFile(stop);
+            case SYNC -> sync(stop, syscall);
             case DESCRIPTOR_CHANGE -> changeThroughDescriptor(stop, syscall);
             case NONE -> {
             }
@@ -284,6 +297,10 @@ public final class Dispatcher implements SyscallHandler {
                     default -> -1;
                 };
                 noteControlFileOpen(stop, resolution, flagsIndex);
+            }
+            if (opensForWriting(stop, syscall) && resolution.error() == null
+                    && resolution.viewPath() != null && mounts.syncingOwner(resolution.viewPath()).isPresent()) {
+                trapCloses.accept(stop.tracee().tid());
             }
             int statBuffer = statBufferIndex(syscall);
             if (statBuffer >= 0 && resolution.error() == null && mounts.hasStatViews()) {
@@ -551,6 +568,76 @@ public final class Dispatcher implements SyscallHandler {
             LOG.error("[{}] the service of {} failed to serve a write", tid, control.get().viewPath(), e);
             stop.fail(Errno.EIO.number());
         }
+    }
+
+    /**
+     * Lets a mount that syncs files write back the file of a descriptor that is closed or synced,
+     * or the whole mount at syncfs, or every such mount at sync; dup2 and dup3 close their target
+     * first. Only processes that opened a file of such a mount for writing trap these calls at
+     * all. An error fails fsync, fdatasync and syncfs; a close still closes.
+     */
+    private void sync(SyscallStop stop, Syscall syscall) {
+        if (mounts.isEmpty()) {
+            return;
+        }
+        int tid = stop.tracee().tid();
+        if (syscall == Syscall.SYNC) {
+            for (MountTable.Entry entry : mounts.entries()) {
+                if (entry.mount().syncsFiles()) {
+                    syncMount(tid, entry, "", true, syscall);
+                }
+            }
+            return;
+        }
+        boolean closing = syscall == Syscall.CLOSE || syscall == Syscall.DUP2 || syscall == Syscall.DUP3;
+        int fd = (int) stop.argument(syscall == Syscall.DUP2 || syscall == Syscall.DUP3 ? 1 : 0);
+        if ((syscall == Syscall.DUP2 || syscall == Syscall.DUP3) && fd == (int) stop.argument(0)) {
+            return;
+        }
+        String hostPath = libc.readlink("/proc/" + tid + "/fd/" + fd);
+        if (hostPath == null || !hostPath.startsWith("/")) {
+            return;
+        }
+        Optional<MountTable.Synced> synced = mounts.syncingMountOfHost(hostPath);
+        if (synced.isEmpty()) {
+            return;
+        }
+        String relative = syscall == Syscall.SYNCFS ? "" : synced.get().relative();
+        Errno error = syncMount(tid, synced.get().entry(), relative, !closing, syscall);
+        if (error != null && !closing) {
+            stop.fail(error.number());
+        }
+    }
+
+    /** Calls {@link VirtualMount#sync}; returns the errno it failed with, or null. */
+    private static Errno syncMount(int tid, MountTable.Entry entry, String relative, boolean durable,
+                                   Syscall syscall) {
+        try {
+            entry.mount().sync(relative, durable);
+            return null;
+        } catch (ServiceException e) {
+            LOG.warn("{} of {} on {} failed: {}", syscall.name().toLowerCase(java.util.Locale.ROOT),
+                    MountTable.join(entry.mountPoint(), relative), entry.type(), e.getMessage());
+            return e.errno();
+        } catch (RuntimeException e) {
+            LOG.error("[{}] service {} failed to sync {} of {}", tid, entry.service(), relative, entry.mountPoint(), e);
+            return Errno.EIO;
+        }
+    }
+
+    /**
+     * Fails a read of a control file when its service refuses reads now; other reads run
+     * untouched. Only processes that opened a control file trap their reads at all.
+     */
+    private void readFromControlFile(SyscallStop stop) {
+        if (mounts.isEmpty()) {
+            return;
+        }
+        String hostPath = libc.readlink("/proc/" + stop.tracee().tid() + "/fd/" + (int) stop.argument(0));
+        if (hostPath == null || !hostPath.startsWith("/")) {
+            return;
+        }
+        mounts.controlOfHost(hostPath).ifPresent(control -> control.file().readError().ifPresent(stop::fail));
     }
 
     /** Reads the buffers of a struct iovec array, up to {@link #MAX_CONTROL_WRITE} bytes in all. */
@@ -988,7 +1075,8 @@ public final class Dispatcher implements SyscallHandler {
             return;
         }
 
-        MountRequest request = new MountRequest(source, hostSource, target.viewPath(), options, stop.argument(3));
+        MountRequest request = new MountRequest(source, hostSource, target.viewPath(), options, stop.argument(3),
+                tgid(stop.tracee().tid()));
         try {
             VirtualMount mount = registration.type().mount(request);
             mounts.add(new MountTable.Entry(target.viewPath(), type, source, registration.service(), mount,

@@ -36,8 +36,18 @@ public final class FileSystems {
         }
     }
 
-    /** Returns the registration of {@code name} by the earliest service in the order, or null. */
+    /**
+     * Returns the registration of {@code name} by the earliest service in the order, or null. A
+     * type with a subtype, {@code fuse.sshfs}, falls back to its main type {@code fuse} when no
+     * service registered it whole, as the kernel's lookup does.
+     */
     public synchronized Registration find(String name) {
+        Registration whole = findExactly(name);
+        int dot = name.indexOf('.');
+        return whole != null || dot <= 0 ? whole : findExactly(name.substring(0, dot));
+    }
+
+    private Registration findExactly(String name) {
         Registration best = null;
         for (Registration registration : registrations) {
             if (registration.type().name().equals(name)

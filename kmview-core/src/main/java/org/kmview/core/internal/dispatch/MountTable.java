@@ -5,6 +5,7 @@ import java.util.List;
 import java.util.Optional;
 
 import org.kmview.spi.ControlFile;
+import org.kmview.spi.Errno;
 import org.kmview.spi.PathMapping;
 import org.kmview.spi.VirtualMount;
 
@@ -37,10 +38,20 @@ public final class MountTable {
     }
 
     /** The mapping of a view path: the host path (null if hidden), and whether a mount decided it. */
-    public record Mapped(String hostPath, boolean viaMount) {
-        /** Returns whether the path is hidden. */
+    public record Mapped(String hostPath, boolean viaMount, Errno failure) {
+        /** Creates the mapping of a path that does not fail as a whole. */
+        public Mapped(String hostPath, boolean viaMount) {
+            this(hostPath, viaMount, null);
+        }
+
+        /** Returns whether the path is hidden or fails. */
         public boolean hidden() {
             return hostPath == null;
+        }
+
+        /** Returns the errno a call on a hidden path fails with: ENOENT unless the mount gave another. */
+        public Errno error() {
+            return failure != null ? failure : Errno.ENOENT;
         }
     }
 
@@ -156,7 +167,7 @@ public final class MountTable {
             if (mapping instanceof PathMapping.Host host) {
                 return host.readOnly();
             }
-            if (mapping instanceof PathMapping.Hidden) {
+            if (mapping instanceof PathMapping.Hidden || mapping instanceof PathMapping.Failed) {
                 return false;
             }
             passed.add(owner);
@@ -176,7 +187,7 @@ public final class MountTable {
             if (mapping instanceof PathMapping.Host host) {
                 return host.path();
             }
-            if (mapping instanceof PathMapping.Hidden) {
+            if (mapping instanceof PathMapping.Hidden || mapping instanceof PathMapping.Failed) {
                 return null;
             }
             passed.add(owner);
@@ -214,6 +225,9 @@ public final class MountTable {
             }
             if (mapping instanceof PathMapping.Hidden) {
                 return new Mapped(null, true);
+            }
+            if (mapping instanceof PathMapping.Failed failed) {
+                return new Mapped(null, true, failed.errno());
             }
             // Below: the mount leaves this path to what it covers.
             passed.add(owner);
@@ -284,6 +298,28 @@ public final class MountTable {
             Optional<ControlFile> file = entry.mount().controlFile(relative);
             if (file.isPresent()) {
                 return Optional.of(new Control(join(entry.mountPoint(), relative), file.get()));
+            }
+        }
+        return Optional.empty();
+    }
+
+    /** Returns the top mount at {@code viewPath} if it syncs files ({@link VirtualMount#syncsFiles}). */
+    public Optional<Entry> syncingOwner(String viewPath) {
+        Entry owner = owner(viewPath);
+        return owner != null && owner.mount().syncsFiles() ? Optional.of(owner) : Optional.empty();
+    }
+
+    /** A mount that syncs files, and a path relative to it. */
+    public record Synced(Entry entry, String relative) {
+    }
+
+    /** Returns the mount that syncs files whose host tree holds {@code hostPath}, and the path below it. */
+    public Optional<Synced> syncingMountOfHost(String hostPath) {
+        for (int i = entries.size() - 1; i >= 0; i--) {
+            Entry entry = entries.get(i);
+            Optional<String> root = entry.mount().hostRoot();
+            if (entry.mount().syncsFiles() && root.isPresent() && isWithin(hostPath, root.get())) {
+                return Optional.of(new Synced(entry, relative(root.get(), hostPath)));
             }
         }
         return Optional.empty();

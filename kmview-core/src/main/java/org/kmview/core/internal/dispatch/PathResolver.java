@@ -123,9 +123,10 @@ public final class PathResolver {
                 return result;
             }
             String startView = mounts.toView(hostStart).viewPath();
-            if (mounts.map(startView).hidden()) {
+            MountTable.Mapped start = mounts.map(startView);
+            if (start.hidden()) {
                 // A directory that is hidden in the view is gone, as a removed cwd is.
-                result.error = Errno.ENOENT;
+                result.error = start.error();
                 return result;
             }
             push(stack, startView);
@@ -170,7 +171,7 @@ public final class PathResolver {
             String viewPath = toPath(stack);
             MountTable.Mapped mapped = mounts.map(viewPath);
             if (mapped.hidden()) {
-                result.error = Errno.ENOENT;
+                result.error = mapped.error();
                 return result;
             }
             result.translated |= !mapped.hostPath().equals(kernel);
@@ -253,7 +254,7 @@ public final class PathResolver {
         result.viewPath = toPath(lexical);
         MountTable.Mapped mapped = mounts.map(resolved);
         if (mapped.hidden()) {
-            result.error = Errno.ENOENT;
+            result.error = mapped.error();
             return result;
         }
         result.translated |= !mapped.hostPath().equals(kernel);

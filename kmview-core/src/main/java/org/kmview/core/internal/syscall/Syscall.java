@@ -103,6 +103,16 @@ public enum Syscall {
     SENDFILE(Kind.WRITE),
     SPLICE(Kind.WRITE),
     COPY_FILE_RANGE(Kind.WRITE),
+    CLOSE(Kind.SYNC),
+    FSYNC(Kind.SYNC),
+    FDATASYNC(Kind.SYNC),
+    SYNCFS(Kind.SYNC),
+    SYNC(Kind.SYNC),
+    /** dup2 and dup3 close their target descriptor first, as a shell's redirection does. */
+    DUP2(Kind.SYNC),
+    DUP3(Kind.SYNC),
+    READ(Kind.CONTROL_READ),
+    READV(Kind.CONTROL_READ),
     /** Never trapped; kmview runs it in place of a getdents it emulates. */
     LSEEK(Kind.NONE),
     FCHMOD(Kind.DESCRIPTOR_CHANGE),
@@ -139,6 +149,17 @@ public enum Syscall {
          * that opened a control file for writing, never view-wide.
          */
         WRITE,
+        /**
+         * Reads, which a control file may refuse (a FUSE device after its unmount). Trapped
+         * only where {@link #WRITE} is.
+         */
+        CONTROL_READ,
+        /**
+         * close, fsync, fdatasync, syncfs, sync, dup2 and dup3, after which a mount that keeps files in a
+         * cache (a FUSE daemon's) writes them back. Trapped only in the processes that opened
+         * a file of such a mount for writing, never view-wide.
+         */
+        SYNC,
         /**
          * Attribute changes through a descriptor (fchmod, fchown, fsetxattr, fremovexattr): a
          * copy-on-write mount redirects them to its copy of the file.

@@ -44,6 +44,15 @@ public final class X86_64 implements Arch {
         put(Syscall.SPLICE, 275);
         put(Syscall.COPY_FILE_RANGE, 326);
         put(Syscall.LSEEK, 8);
+        put(Syscall.READ, 0);
+        put(Syscall.CLOSE, 3);
+        put(Syscall.FSYNC, 74);
+        put(Syscall.FDATASYNC, 75);
+        put(Syscall.SYNCFS, 306);
+        put(Syscall.SYNC, 162);
+        put(Syscall.DUP2, 33);
+        put(Syscall.DUP3, 292);
+        put(Syscall.READV, 19);
         put(Syscall.FCHMOD, 91);
         put(Syscall.FCHOWN, 93);
         put(Syscall.FSETXATTR, 190);

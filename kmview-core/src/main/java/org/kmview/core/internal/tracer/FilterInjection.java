@@ -7,11 +7,18 @@ package org.kmview.core.internal.tracer;
  * @param nr the thread's syscall number
  * @param arguments its six arguments
  * @param instructionPointer the address after its syscall instruction
- * @param generation the filter generation seccomp() installs, or {@link #WRITE_TRAP} for the
- *        filter that traps the writes of one process
+ * @param generation the filter generation seccomp() installs, or {@link #ofTrap} of the
+ *        per-process trap filter it installs
  */
 record FilterInjection(long nr, long[] arguments, long instructionPointer, int generation) {
 
-    /** The generation value of an injection of the write-trap filter. */
-    static final int WRITE_TRAP = -1;
+    /** Returns the generation value of an injection of the per-process trap filter {@code trap}. */
+    static int ofTrap(int trap) {
+        return -1 - trap;
+    }
+
+    /** Returns the per-process trap filter of a negative generation value. */
+    static int trapOf(int generation) {
+        return -1 - generation;
+    }
 }

@@ -15,10 +15,10 @@ public final class Tracee {
     int filterGeneration;
     /** The seccomp() call kmview made the thread run in place of its own syscall, or null. */
     FilterInjection injection;
-    /** Set when the thread runs under the filter that traps its writes. */
-    boolean writesTrapped;
-    /** Set when the thread is to get the write-trap filter at its next syscall. */
-    boolean wantsWriteTrap;
+    /** The per-process trap filters ({@link Tracer#TRAP_WRITES} and others, as bits) the thread runs under. */
+    int trapsInstalled;
+    /** The per-process trap filters the thread is to get at its next syscall, as bits. */
+    int trapsWanted;
     /** Set while the thread waits in group-stop for SIGCONT (PTRACE_LISTEN). */
     boolean listening;
 

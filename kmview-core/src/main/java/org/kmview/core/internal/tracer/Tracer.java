@@ -13,6 +13,7 @@ import org.kmview.core.internal.nativeaccess.NativeException;
 import org.kmview.core.internal.nativeaccess.Ptrace;
 import org.kmview.core.internal.nativeaccess.SyscallInfo;
 import org.kmview.core.internal.syscall.Arch;
+import org.kmview.spi.ServiceContext;
 
 /**
  * Runs a program and every process it starts under ptrace, and hands each trapped syscall to
@@ -57,12 +58,18 @@ public final class Tracer {
     private volatile int programPid;
     /** Filters added to running processes, by generation; index 0 is unused. */
     private final List<byte[]> widerFilters = new java.util.ArrayList<>(List.of(new byte[0]));
-    /** The filter a process gets when it opens a control file; empty until set. */
-    private byte[] writeTrapFilter = new byte[0];
+    /** The per-process trap filters, by trap number; empty until set. */
+    private final byte[][] trapFilters = {new byte[0], new byte[0]};
+    /** The per-process trap of write calls, for processes that opened a control file. */
+    public static final int TRAP_WRITES = 0;
+    /** The per-process trap of close and sync calls, for processes that write files a mount syncs. */
+    public static final int TRAP_CLOSES = 1;
     private final SyscallInfo injectionInfo = new SyscallInfo();
     /** The thread whose seccomp stop the handler is serving. */
     private int handlingTid;
     private int exitStatus = -1;
+    /** Wait statuses that arrived while {@link #serveUntil} served other threads, oldest first. */
+    private final java.util.ArrayDeque<int[]> deferred = new java.util.ArrayDeque<>();
 
     /** Creates a tracer that serves trapped syscalls with {@code handler}. */
     public Tracer(Ptrace ptrace, Libc libc, Arch arch, SyscallHandler handler) {
@@ -153,6 +160,11 @@ public final class Tracer {
         int[] status = new int[1];
         // When no tracee is left, waitpid fails with ECHILD.
         while (true) {
+            if (!deferred.isEmpty()) {
+                int[] waiting = deferred.poll();
+                handleSafely(waiting[0], waiting[1]);
+                continue;
+            }
             int tid = waitForTracee(status);
             if (tid == -EINTR) {
                 continue;
@@ -163,15 +175,82 @@ public final class Tracer {
             if (tid < 0) {
                 throw new NativeException("waitpid(-1, __WALL | __WNOTHREAD)", -tid);
             }
-            try {
-                handleStatus(tid, status[0]);
-            } catch (NativeException e) {
-                if (e.errno() != ESRCH) {
-                    throw e;
-                }
-                // The thread was killed while stopped; its exit arrives as its own wait status.
-                LOG.debug("[{}] vanished while stopped: {}", tid, e.getMessage());
+            handleSafely(tid, status[0]);
+        }
+    }
+
+    private void handleSafely(int tid, int status) {
+        try {
+            handleStatus(tid, status);
+        } catch (NativeException e) {
+            if (e.errno() != ESRCH) {
+                throw e;
             }
+            // The thread was killed while stopped; its exit arrives as its own wait status.
+            LOG.debug("[{}] vanished while stopped: {}", tid, e.getMessage());
+        }
+    }
+
+    /**
+     * Serves the stops of the threads {@code serves} accepts until {@code condition} holds. A
+     * service calls it while it serves one process's call and needs another process of the view
+     * to act first: a FUSE daemon that answers a request. The stops of other threads stay
+     * stopped until the outermost handler returns, so no other call reaches the service meanwhile.
+     *
+     * <p>Precondition: runs on the tracer thread, inside a handler.
+     *
+     * @param condition checked after each stop served
+     * @param serves whether the stops of a thread, given by its id, are served now
+     * @param timeoutNanos how long to wait at most
+     * @return how the wait ended
+     */
+    public ServiceContext.WaitOutcome serveUntil(java.util.function.BooleanSupplier condition,
+                                                 java.util.function.IntPredicate serves, long timeoutNanos) {
+        if (condition.getAsBoolean()) {
+            return ServiceContext.WaitOutcome.DONE;
+        }
+        if (serves.test(handlingTid)) {
+            LOG.debug("[{}] would wait for its own process", handlingTid);
+            return ServiceContext.WaitOutcome.CALLER_WAITED_FOR;
+        }
+        long deadline = System.nanoTime() + timeoutNanos;
+        SyscallStop outerStop = current;
+        int outerTid = handlingTid;
+        current = newStop();
+        int[] status = new int[1];
+        long idleNanos = 0;
+        try {
+            while (!condition.getAsBoolean()) {
+                if (tracees.keySet().stream().noneMatch(serves::test)) {
+                    LOG.debug("[{}] no process it waits for is left", outerTid);
+                    return ServiceContext.WaitOutcome.NONE_LEFT;
+                }
+                if (System.nanoTime() - deadline >= 0) {
+                    return ServiceContext.WaitOutcome.TIMED_OUT;
+                }
+                int tid = libc.waitpid(-1, Libc.__WALL | Libc.__WNOTHREAD | WNOHANG, status);
+                if (tid == 0 || tid == -EINTR) {
+                    // No blocking wait has a timeout, so poll, sleeping longer the longer it stays idle.
+                    idleNanos = Math.min(Math.max(idleNanos * 2, 1_000), 1_000_000);
+                    java.util.concurrent.locks.LockSupport.parkNanos(idleNanos);
+                    continue;
+                }
+                if (tid < 0) {
+                    return condition.getAsBoolean() ? ServiceContext.WaitOutcome.DONE
+                            : ServiceContext.WaitOutcome.NONE_LEFT;
+                }
+                idleNanos = 0;
+                if (exited(status[0]) || signaled(status[0]) || serves.test(tid)) {
+                    // An ended thread is no stop to hold back, and the end of a served one is news.
+                    handleSafely(tid, status[0]);
+                } else {
+                    deferred.add(new int[] {tid, status[0]});
+                }
+            }
+            return ServiceContext.WaitOutcome.DONE;
+        } finally {
+            current = outerStop;
+            handlingTid = outerTid;
         }
     }
 
@@ -229,8 +308,8 @@ public final class Tracer {
                 Tracee created = tracees.computeIfAbsent(child, Tracee::new);
                 liveThreads.add(child);
                 created.filterGeneration = tracee.filterGeneration;
-                created.writesTrapped = tracee.writesTrapped;
-                created.wantsWriteTrap = tracee.wantsWriteTrap;
+                created.trapsInstalled = tracee.trapsInstalled;
+                created.trapsWanted = tracee.trapsWanted;
                 LOG.trace("[{}] new thread or process {}", tid, child);
                 resume(tracee, 0);
             }
@@ -346,22 +425,23 @@ public final class Tracer {
         LOG.debug("[{}] filter generation {} added", caller, widerFilters.size() - 1);
     }
 
-    /** Sets the filter {@link #trapWrites} adds: it traps the write calls a control file needs. */
-    public void setWriteTrapFilter(byte[] filter) {
-        this.writeTrapFilter = filter.clone();
+    /** Sets the filter {@link #trapCalls} adds for {@code trap} ({@link #TRAP_WRITES} or {@link #TRAP_CLOSES}). */
+    public void setTrapFilter(int trap, byte[] filter) {
+        trapFilters[trap] = filter.clone();
     }
 
     /**
-     * Makes every thread of the process of {@code tid} trap its write calls from its next syscall
-     * on, and the processes it creates after. A process that opened a control file of a service
-     * needs it, because the service serves each write to that file. Other processes keep their
-     * writes untrapped.
+     * Makes every thread of the process of {@code tid} trap the calls of the per-process filter
+     * {@code trap} from its next syscall on, and the processes it creates after. A process that
+     * opened a control file of a service traps its writes ({@link #TRAP_WRITES}), because the
+     * service serves each write to that file; one that opened a file for writing on a mount that
+     * syncs files traps its closes ({@link #TRAP_CLOSES}). Other processes keep those calls untrapped.
      *
      * <p>Precondition: runs on the tracer thread, while a handler serves a seccomp stop of {@code tid}.
      */
-    public void trapWrites(int tid) {
-        if (writeTrapFilter.length == 0) {
-            throw new IllegalStateException("no write-trap filter is set");
+    public void trapCalls(int tid, int trap) {
+        if (trapFilters[trap].length == 0) {
+            throw new IllegalStateException("no filter is set for trap " + trap);
         }
         String[] threads = new java.io.File("/proc/" + tid + "/task").list();
         List<Integer> tids = new java.util.ArrayList<>(List.of(tid));
@@ -370,25 +450,26 @@ public final class Tracer {
                 tids.add(Integer.parseInt(thread));
             }
         }
+        int bit = 1 << trap;
         for (int thread : tids) {
             Tracee tracee = tracees.get(thread);
-            if (tracee == null || tracee.writesTrapped || tracee.wantsWriteTrap) {
+            if (tracee == null || ((tracee.trapsInstalled | tracee.trapsWanted) & bit) != 0) {
                 continue;
             }
-            tracee.wantsWriteTrap = true;
+            tracee.trapsWanted |= bit;
             if (thread != handlingTid && !tracee.listening) {
                 try {
                     ptrace.interrupt(thread);
                 } catch (NativeException e) {
-                    LOG.debug("[{}] cannot interrupt to trap its writes: {}", thread, e.getMessage());
+                    LOG.debug("[{}] cannot interrupt to add trap {}: {}", thread, trap, e.getMessage());
                 }
             }
         }
-        LOG.debug("[{}] the process traps its writes from now on", tid);
+        LOG.debug("[{}] the process adds trap {} from now on", tid, trap);
     }
 
     private boolean needsWiderFilter(Tracee tracee) {
-        return tracee.filterGeneration < widerFilters.size() - 1 || (tracee.wantsWriteTrap && !tracee.writesTrapped);
+        return tracee.filterGeneration < widerFilters.size() - 1 || (tracee.trapsWanted & ~tracee.trapsInstalled) != 0;
     }
 
     /** Resumes a thread; one that needs a wider filter stops at its next syscall entry. */
@@ -413,8 +494,9 @@ public final class Tracer {
         if (tracee.filterGeneration < generation) {
             filter = widerFilters.get(generation);
         } else {
-            generation = FilterInjection.WRITE_TRAP;
-            filter = writeTrapFilter;
+            int trap = Integer.numberOfTrailingZeros(tracee.trapsWanted & ~tracee.trapsInstalled);
+            generation = FilterInjection.ofTrap(trap);
+            filter = trapFilters[trap];
         }
 
         // struct sock_filter[] and struct sock_fprog {unsigned short len; struct sock_filter *filter;}
@@ -465,8 +547,8 @@ public final class Tracer {
     }
 
     private static void installed(Tracee tracee, int generation) {
-        if (generation == FilterInjection.WRITE_TRAP) {
-            tracee.writesTrapped = true;
+        if (generation < 0) {
+            tracee.trapsInstalled |= 1 << FilterInjection.trapOf(generation);
         } else {
             tracee.filterGeneration = generation;
         }

@@ -451,8 +451,8 @@ class TracerTest {
         int[] calls = {0};
         tracer[0] = kernel.tracer(stop -> {
             if (calls[0]++ == 0) {
-                tracer[0].setWriteTrapFilter(writeTrap);
-                tracer[0].trapWrites(stop.tracee().tid());
+                tracer[0].setTrapFilter(Tracer.TRAP_WRITES, writeTrap);
+                tracer[0].trapCalls(stop.tracee().tid(), Tracer.TRAP_WRITES);
             }
             stop.skip(0);
         });
