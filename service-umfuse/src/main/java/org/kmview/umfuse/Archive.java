@@ -27,6 +27,18 @@ interface Archive extends Closeable {
         throw new UnsupportedOperationException("this format is read-only");
     }
 
+    /**
+     * Writes single entries, each new or changed, parents before children, while the source
+     * stays mounted; a file's content comes from {@link ArchiveEntry#content()}.
+     *
+     * @param durable whether the source must also have them on disk when this returns (fsync)
+     * @throws IOException if writing fails
+     * @throws UnsupportedOperationException if the format is written whole at unmount only
+     */
+    default void writeEntries(List<ArchiveEntry> entries, boolean durable) throws IOException {
+        throw new UnsupportedOperationException("this format is written whole at unmount");
+    }
+
     @Override
     void close() throws IOException;
 }

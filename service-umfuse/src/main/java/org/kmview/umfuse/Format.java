@@ -7,7 +7,8 @@ enum Format {
     ISO9660(false, "ISO 9660 image with Rock Ridge or Joliet names"),
     FAT(true, "FAT12, FAT16 or FAT32 image without a partition table"),
     MEM(true, "none"),
-    NIO(true, "URI of a java.nio file system, with -o provider=SCHEME");
+    NIO(true, "URI of a java.nio file system, with -o provider=SCHEME"),
+    FUSE(true, "FUSE daemon's file system");
 
     private final boolean writable;
     private final String source;

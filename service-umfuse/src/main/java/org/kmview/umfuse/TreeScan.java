@@ -9,6 +9,7 @@ import java.nio.file.attribute.FileTime;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.stream.Stream;
 
 /**
@@ -44,6 +45,24 @@ final class TreeScan {
         return new TreeScan(nodes);
     }
 
+    /**
+     * Scans the single node {@code relative} below {@code root}; empty if it does not exist or
+     * is of a kind the scan leaves out.
+     */
+    static Optional<Node> node(Path root, String relative) throws IOException {
+        Map<String, Node> found = new LinkedHashMap<>();
+        if (!Files.exists(root.resolve(relative), LinkOption.NOFOLLOW_LINKS)) {
+            return Optional.empty();
+        }
+        scanChild(root, relative, found, false);
+        return Optional.ofNullable(found.get(relative));
+    }
+
+    /** Records {@code node} as scanned, replacing the node of the same path. */
+    void put(Node node) {
+        nodes.put(node.path(), node);
+    }
+
     /** Returns the nodes by path, parents before children. */
     Map<String, Node> nodes() {
         return nodes;
@@ -71,29 +90,35 @@ final class TreeScan {
         for (Path child : children) {
             String path = relative.isEmpty() ? child.getFileName().toString()
                     : relative + "/" + child.getFileName();
-            BasicFileAttributes attributes = Files.readAttributes(child, BasicFileAttributes.class,
-                    LinkOption.NOFOLLOW_LINKS);
-            EntryKind kind;
-            String linkTarget = null;
-            if (attributes.isDirectory()) {
-                kind = EntryKind.DIRECTORY;
-            } else if (attributes.isRegularFile()) {
-                kind = EntryKind.FILE;
-            } else if (attributes.isSymbolicLink()) {
-                kind = EntryKind.SYMLINK;
-                linkTarget = Files.readSymbolicLink(child).toString();
-            } else {
-                continue;
-            }
-            int mode = kind == EntryKind.SYMLINK ? 0777 : HostFiles.mode(child);
-            long size = kind == EntryKind.FILE ? attributes.size() : 0;
-            NodeState state = new NodeState(kind, size, attributes.lastModifiedTime(), mode, linkTarget);
-            long uid = (Integer) Files.getAttribute(child, "unix:uid", LinkOption.NOFOLLOW_LINKS);
-            long gid = (Integer) Files.getAttribute(child, "unix:gid", LinkOption.NOFOLLOW_LINKS);
-            nodes.put(path, new Node(path, state, attributes.lastAccessTime(), uid, gid, attributes.fileKey()));
-            if (kind == EntryKind.DIRECTORY) {
-                scanDirectory(root, path, nodes);
-            }
+            scanChild(root, path, nodes, true);
+        }
+    }
+
+    private static void scanChild(Path root, String path, Map<String, Node> nodes, boolean recurse)
+            throws IOException {
+        Path child = root.resolve(path);
+        BasicFileAttributes attributes = Files.readAttributes(child, BasicFileAttributes.class,
+                LinkOption.NOFOLLOW_LINKS);
+        EntryKind kind;
+        String linkTarget = null;
+        if (attributes.isDirectory()) {
+            kind = EntryKind.DIRECTORY;
+        } else if (attributes.isRegularFile()) {
+            kind = EntryKind.FILE;
+        } else if (attributes.isSymbolicLink()) {
+            kind = EntryKind.SYMLINK;
+            linkTarget = Files.readSymbolicLink(child).toString();
+        } else {
+            return;
+        }
+        int mode = kind == EntryKind.SYMLINK ? 0777 : HostFiles.mode(child);
+        long size = kind == EntryKind.FILE ? attributes.size() : 0;
+        NodeState state = new NodeState(kind, size, attributes.lastModifiedTime(), mode, linkTarget);
+        long uid = (Integer) Files.getAttribute(child, "unix:uid", LinkOption.NOFOLLOW_LINKS);
+        long gid = (Integer) Files.getAttribute(child, "unix:gid", LinkOption.NOFOLLOW_LINKS);
+        nodes.put(path, new Node(path, state, attributes.lastAccessTime(), uid, gid, attributes.fileKey()));
+        if (recurse && kind == EntryKind.DIRECTORY) {
+            scanDirectory(root, path, nodes);
         }
     }
 }

@@ -48,7 +48,8 @@ final class UmfuseMount implements VirtualMount {
     private final boolean readWrite;
     private final MountLog log;
     private final Map<Object, ArchiveEntry> pending;
-    private final TreeScan snapshot;
+    /** The tree as the source has it: at mount, then after each sync. */
+    private TreeScan snapshot;
     private final List<Path> workFiles;
     private boolean unmounted;
 
@@ -75,7 +76,16 @@ final class UmfuseMount implements VirtualMount {
      */
     static UmfuseMount create(Path tempParent, Archive archive, String sourceName, MountOptions options,
                               boolean readWrite, MountLog log, List<Path> workFiles) throws IOException {
-        Path root = Files.createTempDirectory(tempParent, "kmview-umfuse-");
+        return createIn(Files.createTempDirectory(tempParent, "kmview-umfuse-"), archive, sourceName, options,
+                readWrite, log, workFiles);
+    }
+
+    /**
+     * Builds the tree of {@code archive} in the empty directory {@code root}, as {@link #create}
+     * does in a directory of its own.
+     */
+    static UmfuseMount createIn(Path root, Archive archive, String sourceName, MountOptions options,
+                                boolean readWrite, MountLog log, List<Path> workFiles) throws IOException {
         try {
             Map<Object, ArchiveEntry> pending = Skeleton.build(root, archive.entries(), options, readWrite, log);
             TreeScan snapshot = TreeScan.of(root);
@@ -196,6 +206,77 @@ final class UmfuseMount implements VirtualMount {
         if (!keepTree) {
             deleteQuietly(root, log);
             log.event(() -> "unmounted " + sourceName + " and deleted " + root);
+        }
+    }
+
+    /**
+     * Writes back what changed at {@code relative} while the mount stays: a file and any new
+     * directories above it, or for a directory or the empty path every change in the tree. The
+     * archive must support {@link Archive#writeEntries}. Afterwards the written state counts as
+     * the source's, so unmount writes only what changed after.
+     *
+     * @param durable whether the source must have the changes on disk when this returns
+     * @throws IOException if writing fails; what was written before the failure stays written
+     */
+    synchronized void writeBack(String relative, boolean durable) throws IOException {
+        if (!readWrite || unmounted) {
+            return;
+        }
+        Path path = relative.isEmpty() ? root : root.resolve(relative);
+        if (relative.isEmpty() || Files.isDirectory(path, LinkOption.NOFOLLOW_LINKS)) {
+            writeBackIfChanged();
+            snapshot = TreeScan.of(root);
+            return;
+        }
+        Optional<TreeScan.Node> now = TreeScan.node(root, relative);
+        if (now.isEmpty()) {
+            // Gone or renamed meanwhile: the next full write-back handles it.
+            return;
+        }
+        TreeScan.Node before = snapshot.nodes().get(relative);
+        if (before != null && before.state().equals(now.get().state())) {
+            return;
+        }
+        List<TreeScan.Node> written = new ArrayList<>();
+        for (String parent = EntryPaths.parent(relative); !parent.isEmpty(); parent = EntryPaths.parent(parent)) {
+            if (!snapshot.nodes().containsKey(parent)) {
+                Optional<TreeScan.Node> directory = TreeScan.node(root, parent);
+                if (directory.isEmpty()) {
+                    return;
+                }
+                written.add(0, directory.get());
+            }
+        }
+        written.add(now.get());
+        archive.writeEntries(written.stream().map(this::entryOf).toList(), durable);
+        written.forEach(snapshot::put);
+        // Creating the file changed its directory's time in the source too.
+        String parent = EntryPaths.parent(relative);
+        if (!parent.isEmpty() && snapshot.nodes().containsKey(parent)) {
+            TreeScan.node(root, parent).ifPresent(snapshot::put);
+        }
+        log.event(() -> "synced " + relative + " to " + sourceName);
+    }
+
+    /**
+     * Unmounts without writing back, because the source can no longer take the changes (its
+     * FUSE daemon ended): a changed tree is kept and its path logged, an unchanged one deleted.
+     */
+    synchronized void abandon(String reason) {
+        if (unmounted) {
+            return;
+        }
+        unmounted = true;
+        boolean changed;
+        try {
+            changed = readWrite && TreeScan.of(root).differsFrom(snapshot);
+        } catch (IOException e) {
+            changed = true;
+        }
+        if (changed) {
+            log.warning(reason + "; the changes it did not get are kept in " + root);
+        } else {
+            deleteQuietly(root, log);
         }
     }
 

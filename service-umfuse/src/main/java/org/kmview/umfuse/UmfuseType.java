@@ -105,7 +105,7 @@ final class UmfuseType implements FileSystemType {
                 case TAR -> TarArchive.open(source, tempParent, workFiles, log);
                 case ISO9660 -> IsoImage.open(source);
                 case FAT -> FatImage.open(source, log);
-                case MEM, NIO -> throw new IllegalStateException(format + " has no source file");
+                case MEM, NIO, FUSE -> throw new IllegalStateException(format + " has no source file");
             };
         } catch (NoSuchFileException e) {
             throw new ServiceException(Errno.ENOENT, name + " source " + request.source() + " does not exist");

@@ -11,6 +11,7 @@ final class RecordingContext implements ServiceContext {
 
     final List<FileSystemType> types = new ArrayList<>();
     final List<String> debugLines = new ArrayList<>();
+    final java.util.Map<String, org.kmview.spi.VirtualMount> deviceMounts = new java.util.LinkedHashMap<>();
 
     @Override
     public void registerFileSystem(FileSystemType type) {
@@ -26,6 +27,11 @@ final class RecordingContext implements ServiceContext {
     @Override
     public void warn(String message) {
         debugLines.add(message);
+    }
+
+    @Override
+    public void addDeviceMount(String viewPath, org.kmview.spi.VirtualMount mount) {
+        deviceMounts.put(viewPath, mount);
     }
 
     @Override

@@ -21,7 +21,18 @@ class UmfuseServiceTest {
         new UmfuseService().start(context, Options.empty());
 
         assertEquals(List.of("umfusezip", "umfusejar", "umfusetar", "umfuseiso9660", "umfusefat", "umfusemem",
-                "umfusenio"), context.types.stream().map(FileSystemType::name).toList());
+                "umfusenio", "fuse", "fuseblk"), context.types.stream().map(FileSystemType::name).toList());
+        assertEquals(List.of("/dev/fuse"), List.copyOf(context.deviceMounts.keySet()));
+        context.deviceMounts.values().forEach(org.kmview.spi.VirtualMount::unmount);
+    }
+
+    @Test
+    void timeoutMustBeWholeSecondsAboveZero() {
+        for (String option : List.of("timeout=0", "timeout=-3", "timeout=soon", "timeout")) {
+            ServiceException e = assertThrows(ServiceException.class,
+                    () -> new UmfuseService().start(new RecordingContext(), Options.parse(option)), option);
+            assertEquals(Errno.EINVAL, e.errno(), option);
+        }
     }
 
     @Test

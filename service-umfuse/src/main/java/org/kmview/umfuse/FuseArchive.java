@@ -1,0 +1,381 @@
+package org.kmview.umfuse;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.attribute.FileTime;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The file system of a FUSE daemon in the view, read and written through FUSE requests. At the
+ * first use of the mount the whole tree is listed (names and attributes, no content); a file's
+ * content is read when a process first opens it. At unmount the changed tree is written back
+ * with the requests the kernel would have sent for the same changes.
+ *
+ * <p>Used on the tracer thread only.
+ */
+final class FuseArchive implements Archive {
+
+    private static final int S_IFMT = 0170000;
+    private static final int S_IFDIR = 0040000;
+    private static final int S_IFREG = 0100000;
+    private static final int S_IFLNK = 0120000;
+    private static final int O_RDONLY = 0;
+    private static final int O_WRONLY = 1;
+    private static final int O_CREAT = 0100;
+    private static final int O_EXCL = 0200;
+    private static final int O_DIRECTORY = 0200000;
+    private static final int ENOENT = 2;
+    /** Bytes asked for per READ and READDIR. */
+    private static final int READ_SIZE = 128 * 1024;
+
+    /** A node of the daemon's tree: its node id and its file type bits. */
+    private record Node(long nodeId, int type) {
+    }
+
+    private final FuseConnection connection;
+    private final MountLog log;
+    private final Map<String, Node> nodes = new HashMap<>();
+    private final List<ArchiveEntry> entries = new ArrayList<>();
+
+    private FuseArchive(FuseConnection connection, MountLog log) {
+        this.connection = connection;
+        this.log = log;
+    }
+
+    /**
+     * Lists the daemon's whole tree.
+     *
+     * @throws IOException if the daemon fails a request, or ends or stops answering
+     */
+    static FuseArchive list(FuseConnection connection, MountLog log) throws IOException {
+        FuseArchive archive = new FuseArchive(connection, log);
+        FuseProtocol.Attr root = FuseProtocol.attrOut(archive.call(FuseProtocol.GETATTR, FuseProtocol.ROOT_ID,
+                FuseProtocol.getattr(), "the root"));
+        archive.nodes.put("", new Node(FuseProtocol.ROOT_ID, root.mode() & S_IFMT));
+        archive.entries.add(ArchiveEntry.directory("", root.mode() & 07777, time(root.mtimeNanos()))
+                .withOwner(root.uid(), root.gid(), time(root.atimeNanos())));
+        archive.listDirectory("", FuseProtocol.ROOT_ID, new HashMap<>());
+        return archive;
+    }
+
+    @Override
+    public List<ArchiveEntry> entries() {
+        return entries;
+    }
+
+    private void listDirectory(String directory, long nodeId, Map<Long, String> filesByInode) throws IOException {
+        List<String> names;
+        try {
+            names = names(directory, nodeId);
+        } catch (RefusedRequest e) {
+            // As `ls` of that directory would fail, its content stays unknown; it shows empty.
+            log.event(() -> "listed " + display(directory) + " as empty: " + e.getMessage());
+            return;
+        }
+        for (String name : names) {
+            String path = directory.isEmpty() ? name : directory + "/" + name;
+            FuseProtocol.Entry entry;
+            try {
+                entry = FuseProtocol.Entry.parse(call(FuseProtocol.LOOKUP, nodeId, FuseProtocol.name(name), display(path)));
+            } catch (RefusedRequest e) {
+                log.event(() -> "left out " + display(path) + ": " + e.getMessage());
+                continue;
+            }
+            FuseProtocol.Attr attr = entry.attr();
+            int type = attr.mode() & S_IFMT;
+            int mode = attr.mode() & 07777;
+            FileTime mtime = time(attr.mtimeNanos());
+            ArchiveEntry listed;
+            if (type == S_IFDIR) {
+                listed = ArchiveEntry.directory(path, mode, mtime);
+            } else if (type == S_IFREG && attr.nlink() > 1 && filesByInode.containsKey(attr.ino())) {
+                listed = new ArchiveEntry(path, EntryKind.HARD_LINK, 0, mode, mtime, null, ArchiveEntry.UNKNOWN,
+                        ArchiveEntry.UNKNOWN, filesByInode.get(attr.ino()), null);
+            } else if (type == S_IFREG) {
+                filesByInode.putIfAbsent(attr.ino(), path);
+                long id = entry.nodeId();
+                listed = ArchiveEntry.file(path, attr.size(), mode, mtime, () -> new Content(id, path));
+            } else if (type == S_IFLNK) {
+                byte[] target;
+                try {
+                    target = call(FuseProtocol.READLINK, entry.nodeId(), new byte[0], display(path));
+                } catch (RefusedRequest e) {
+                    log.event(() -> "left out " + display(path) + ": " + e.getMessage());
+                    continue;
+                }
+                listed = ArchiveEntry.symlink(path, new String(target, StandardCharsets.UTF_8), mtime);
+            } else {
+                log.event(() -> "skipped " + path + ", a device, pipe or socket (mode " + Integer.toOctalString(attr.mode())
+                        + ")");
+                continue;
+            }
+            nodes.put(path, new Node(entry.nodeId(), type));
+            entries.add(listed.withOwner(attr.uid(), attr.gid(), time(attr.atimeNanos())));
+            if (type == S_IFDIR) {
+                listDirectory(path, entry.nodeId(), filesByInode);
+            }
+        }
+    }
+
+    /** Returns the names in a directory, without {@code .} and {@code ..}. */
+    private List<String> names(String directory, long nodeId) throws IOException {
+        long handle = FuseProtocol.handle(call(FuseProtocol.OPENDIR, nodeId, FuseProtocol.open(O_RDONLY | O_DIRECTORY),
+                display(directory)), 0);
+        List<String> names = new ArrayList<>();
+        try {
+            long offset = 0;
+            while (true) {
+                List<FuseProtocol.Dirent> batch = FuseProtocol.dirents(call(FuseProtocol.READDIR, nodeId,
+                        FuseProtocol.read(handle, offset, READ_SIZE), display(directory)));
+                if (batch.isEmpty()) {
+                    return names;
+                }
+                for (FuseProtocol.Dirent dirent : batch) {
+                    if (!dirent.name().equals(".") && !dirent.name().equals("..") && !dirent.name().contains("/")) {
+                        names.add(dirent.name());
+                    }
+                }
+                long last = batch.get(batch.size() - 1).offset();
+                if (last == offset) {
+                    throw new FuseProtocol.MalformedReply("READDIR of " + display(directory)
+                            + " did not advance past offset " + offset);
+                }
+                offset = last;
+            }
+        } finally {
+            connection.call(FuseProtocol.RELEASEDIR, nodeId, FuseProtocol.release(handle, 0));
+        }
+    }
+
+    /**
+     * Writes the changed tree back: new and changed entries first (so a renamed file's content
+     * can still be read under its old name), then the removed ones, deepest first.
+     */
+    @Override
+    public void writeBack(List<TreeNode> tree, List<String> removed) throws IOException {
+        for (TreeNode node : tree) {
+            if (!node.unchanged() && !node.entry().path().isEmpty()) {
+                writeEntry(node.entry());
+            }
+        }
+        List<String> deepestFirst = new ArrayList<>(removed);
+        deepestFirst.sort(Comparator.comparing((String path) -> path.chars().filter(c -> c == '/').count())
+                .reversed());
+        for (String path : deepestFirst) {
+            remove(path);
+        }
+    }
+
+    /** Writes entries while the file system stays mounted: at a close, fsync or sync in the view. */
+    @Override
+    public void writeEntries(List<ArchiveEntry> changed, boolean durable) throws IOException {
+        for (ArchiveEntry entry : changed) {
+            writeEntry(entry, durable);
+        }
+    }
+
+    private void writeEntry(ArchiveEntry entry) throws IOException {
+        writeEntry(entry, false);
+    }
+
+    private void writeEntry(ArchiveEntry entry, boolean durable) throws IOException {
+        String path = entry.path();
+        Node parent = nodes.get(EntryPaths.parent(path));
+        if (parent == null) {
+            throw new IOException("cannot write " + path + ": its directory is not in " + connection.daemon() + "'s tree");
+        }
+        Node existing = nodes.get(path);
+        int wanted = switch (entry.kind()) {
+            case DIRECTORY -> S_IFDIR;
+            case SYMLINK -> S_IFLNK;
+            case FILE, HARD_LINK -> S_IFREG;
+        };
+        if (existing != null && (existing.type() != wanted || wanted == S_IFLNK)) {
+            removeTree(path);
+            existing = null;
+        }
+        String name = path.substring(path.lastIndexOf('/') + 1);
+        int mode = entry.mode() == ArchiveEntry.UNKNOWN ? (wanted == S_IFDIR ? 0755 : 0644) : entry.mode();
+        long nodeId;
+        switch (entry.kind()) {
+            case DIRECTORY -> {
+                nodeId = existing != null ? existing.nodeId() : FuseProtocol.Entry.parse(call(FuseProtocol.MKDIR,
+                        parent.nodeId(), FuseProtocol.mkdir(mode, name), display(path))).nodeId();
+            }
+            case SYMLINK -> {
+                nodeId = FuseProtocol.Entry.parse(call(FuseProtocol.SYMLINK, parent.nodeId(),
+                        FuseProtocol.symlink(name, entry.linkTarget()), display(path))).nodeId();
+            }
+            default -> nodeId = writeFile(entry, parent, existing, name, mode, durable);
+        }
+        nodes.put(path, new Node(nodeId, wanted));
+        if (wanted != S_IFLNK) {
+            long atime = entry.atime() == null ? entry.mtime().to(TimeUnit.NANOSECONDS) : entry.atime().to(TimeUnit.NANOSECONDS);
+            call(FuseProtocol.SETATTR, nodeId, FuseProtocol.setattr(FuseProtocol.FATTR_MODE | FuseProtocol.FATTR_ATIME
+                    | FuseProtocol.FATTR_MTIME, 0, mode, 0, 0, atime, entry.mtime().to(TimeUnit.NANOSECONDS)),
+                    display(path));
+        }
+        log.event(() -> "wrote " + path + " to " + connection.daemon());
+    }
+
+    private long writeFile(ArchiveEntry entry, Node parent, Node existing, String name, int mode, boolean durable)
+            throws IOException {
+        String path = entry.path();
+        long nodeId;
+        long handle;
+        if (existing != null) {
+            nodeId = existing.nodeId();
+            call(FuseProtocol.SETATTR, nodeId, FuseProtocol.setattr(FuseProtocol.FATTR_SIZE, 0, 0, 0, 0, 0, 0),
+                    display(path));
+            handle = FuseProtocol.handle(call(FuseProtocol.OPEN, nodeId, FuseProtocol.open(O_WRONLY), display(path)), 0);
+        } else {
+            byte[] reply = call(FuseProtocol.CREATE, parent.nodeId(),
+                    FuseProtocol.create(O_WRONLY | O_CREAT | O_EXCL, S_IFREG | mode, name), display(path));
+            nodeId = FuseProtocol.Entry.parse(reply).nodeId();
+            handle = FuseProtocol.handle(reply, FuseProtocol.ENTRY_OUT);
+        }
+        try (InputStream in = entry.content().open()) {
+            byte[] chunk = new byte[connection.maxWrite()];
+            long offset = 0;
+            for (int n = in.readNBytes(chunk, 0, chunk.length); n > 0; n = in.readNBytes(chunk, 0, chunk.length)) {
+                byte[] reply = call(FuseProtocol.WRITE, nodeId, FuseProtocol.write(handle, offset, chunk, n), display(path));
+                int written = reply.length >= 4 ? java.nio.ByteBuffer.wrap(reply).order(java.nio.ByteOrder.nativeOrder())
+                        .getInt(0) : -1;
+                if (written != n) {
+                    throw new IOException(connection.daemon() + " took " + written + " of " + n + " bytes written to "
+                            + display(path) + " at offset " + offset);
+                }
+                offset += n;
+            }
+            if (durable) {
+                call(FuseProtocol.FSYNC, nodeId, FuseProtocol.fsync(handle), display(path));
+            }
+        } finally {
+            connection.call(FuseProtocol.RELEASE, nodeId, FuseProtocol.release(handle, O_WRONLY));
+        }
+        return nodeId;
+    }
+
+    /** Removes {@code path} and, if it is a directory, every known entry below it first. */
+    private void removeTree(String path) throws IOException {
+        String prefix = path + "/";
+        List<String> below = new ArrayList<>(nodes.keySet().stream().filter(p -> p.startsWith(prefix)).toList());
+        below.sort(Comparator.comparing(String::length).reversed());
+        for (String inner : below) {
+            remove(inner);
+        }
+        remove(path);
+    }
+
+    private void remove(String path) throws IOException {
+        Node node = nodes.get(path);
+        Node parent = nodes.get(EntryPaths.parent(path));
+        if (node == null || parent == null) {
+            return;
+        }
+        String name = path.substring(path.lastIndexOf('/') + 1);
+        int opcode = node.type() == S_IFDIR ? FuseProtocol.RMDIR : FuseProtocol.UNLINK;
+        FuseConnection.Reply reply = connection.call(opcode, parent.nodeId(), FuseProtocol.name(name));
+        if (reply.error() != 0 && reply.error() != -ENOENT) {
+            throw new IOException(FuseProtocol.opcodeName(opcode) + " " + display(path) + " failed in "
+                    + connection.daemon() + " with errno " + -reply.error());
+        }
+        nodes.remove(path);
+        log.event(() -> "removed " + path + " in " + connection.daemon());
+    }
+
+    /**
+     * Sends a request and returns the payload of a successful reply.
+     *
+     * @throws RefusedRequest if the daemon answered with an errno
+     * @throws IOException if the connection failed
+     */
+    private byte[] call(int opcode, long nodeId, byte[] body, String what) throws IOException {
+        FuseConnection.Reply reply = connection.call(opcode, nodeId, body);
+        if (reply.error() != 0) {
+            throw new RefusedRequest(FuseProtocol.opcodeName(opcode) + " " + what + " failed in " + connection.daemon()
+                    + " with errno " + -reply.error());
+        }
+        return reply.payload();
+    }
+
+    /** A request the daemon answered with an errno; the connection is still usable. */
+    private static final class RefusedRequest extends IOException {
+        private static final long serialVersionUID = 1L;
+
+        RefusedRequest(String message) {
+            super(message);
+        }
+    }
+
+    private static String display(String path) {
+        return "/" + path;
+    }
+
+    private static FileTime time(long nanos) {
+        return FileTime.from(nanos, TimeUnit.NANOSECONDS);
+    }
+
+    /** Nothing to close: the connection belongs to the mount. */
+    @Override
+    public void close() {
+    }
+
+    /** The content of a file, read with OPEN, READ and RELEASE when the stream is opened and read. */
+    private final class Content extends InputStream {
+        private final long nodeId;
+        private final String path;
+        private final long handle;
+        private byte[] buffer = new byte[0];
+        private int position;
+        private long offset;
+        private boolean end;
+        private boolean closed;
+
+        Content(long nodeId, String path) throws IOException {
+            this.nodeId = nodeId;
+            this.path = path;
+            this.handle = FuseProtocol.handle(call(FuseProtocol.OPEN, nodeId, FuseProtocol.open(O_RDONLY), display(path)), 0);
+        }
+
+        @Override
+        public int read() throws IOException {
+            byte[] one = new byte[1];
+            return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
+        }
+
+        @Override
+        public int read(byte[] target, int at, int length) throws IOException {
+            if (position == buffer.length) {
+                if (end) {
+                    return -1;
+                }
+                buffer = call(FuseProtocol.READ, nodeId, FuseProtocol.read(handle, offset, READ_SIZE), display(path));
+                position = 0;
+                offset += buffer.length;
+                if (buffer.length == 0) {
+                    end = true;
+                    return -1;
+                }
+            }
+            int n = Math.min(length, buffer.length - position);
+            System.arraycopy(buffer, position, target, at, n);
+            position += n;
+            return n;
+        }
+
+        @Override
+        public void close() throws IOException {
+            if (!closed) {
+                closed = true;
+                connection.call(FuseProtocol.RELEASE, nodeId, FuseProtocol.release(handle, O_RDONLY));
+            }
+        }
+    }
+}

@@ -1,0 +1,339 @@
+package org.kmview.umfuse;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.OptionalInt;
+
+import org.kmview.spi.ControlFile;
+import org.kmview.spi.Errno;
+import org.kmview.spi.ServiceContext;
+import org.kmview.spi.ServiceException;
+import org.kmview.umfuse.fifo.Fifo;
+
+/**
+ * One open of the virtual {@code /dev/fuse}: the channel between the view and one FUSE daemon.
+ * Requests go to the daemon through a named pipe, which the daemon opened in place of the
+ * device and reads as it would read the device. Replies come back as the daemon's writes to its
+ * descriptor, which kmview hands to {@link #write}. One request is on its way at a time, so each
+ * read of the daemon gets exactly one message, as on the real device.
+ *
+ * <p>Used on the tracer thread only.
+ */
+final class FuseConnection implements ControlFile {
+
+    /** A reply: the errno the daemon gave (0 for success) and the bytes after the header. */
+    record Reply(int error, byte[] payload) {
+    }
+
+    /** The largest message the pipe takes whole; WRITE requests are cut to fit. */
+    static final int MAX_MESSAGE = 60 * 1024;
+    private static final int PIPE_CAPACITY = 1 << 20;
+
+    private final ServiceContext context;
+    private final Fifo fifo;
+    private final Duration timeout;
+    private final Map<Long, Reply> replies = new HashMap<>();
+    private final Map<Integer, Boolean> holders = new HashMap<>();
+    private long nextUnique = 1;
+    private long outstanding;
+    private boolean initSent;
+    private int minor;
+    private int maxWrite = 4096;
+    private String daemon = "the daemon";
+    private String failure;
+    private boolean unmounted;
+    /** A descriptor link, {@code /proc/PID/fd/N}, through which a daemon process held the pipe when last looked. */
+    private Path holderLink;
+    private boolean ended;
+
+    private FuseConnection(ServiceContext context, Fifo fifo, Duration timeout) {
+        this.context = context;
+        this.fifo = fifo;
+        this.timeout = timeout;
+    }
+
+    /** Creates the pipe of a new connection at {@code path}. */
+    static FuseConnection open(ServiceContext context, Path path, Duration timeout) throws IOException {
+        return new FuseConnection(context, Fifo.create(path.toString(), PIPE_CAPACITY), timeout);
+    }
+
+    /** Returns the host path of the pipe the daemon holds open. */
+    String path() {
+        return fifo.path();
+    }
+
+    /** Returns a name of the daemon for log lines: its command and process id. */
+    String daemon() {
+        return daemon;
+    }
+
+    /**
+     * Sends INIT, the first message a daemon reads after the mount. Its reply comes with the
+     * daemon's first write; the first request after it waits for it.
+     */
+    void start(int callerPid) throws IOException {
+        daemon = describe(callerPid);
+        long unique = send(FuseProtocol.INIT, 0, FuseProtocol.init());
+        initSent = true;
+        outstanding = unique;
+    }
+
+    /** Returns whether the connection is still usable; false once the daemon failed or was unmounted. */
+    boolean usable() {
+        return failure == null && !unmounted;
+    }
+
+    /** Returns why the connection is unusable, or null while it is usable. */
+    String failure() {
+        return failure;
+    }
+
+    /**
+     * Returns whether no process of the daemon holds the pipe open any more: it ended, or was
+     * killed. Looks at the process that held it when last asked first, then at every process.
+     */
+    boolean ended() {
+        if (ended) {
+            return true;
+        }
+        if (holderLink != null && linksToPipe(holderLink)) {
+            return false;
+        }
+        holderLink = findHolder();
+        ended = holderLink == null;
+        if (ended) {
+            context.debug(daemon + " no longer holds " + fifo.path() + ": its file system answers ENOTCONN");
+        }
+        return ended;
+    }
+
+    private Path findHolder() {
+        long self = ProcessHandle.current().pid();
+        try (var processes = Files.newDirectoryStream(Path.of("/proc"), entry -> entry.getFileName().toString()
+                .chars().allMatch(Character::isDigit))) {
+            for (Path process : processes) {
+                if (!process.getFileName().toString().equals(Long.toString(self))) {
+                    Path link = holdingLink(process.resolve("fd"));
+                    if (link != null) {
+                        return link;
+                    }
+                }
+            }
+        } catch (IOException e) {
+            context.debug("cannot list /proc: " + e.getMessage());
+        }
+        return null;
+    }
+
+    /** Returns the link in the descriptor directory {@code fds} that leads to the pipe, or null. */
+    private Path holdingLink(Path fds) {
+        try (var descriptors = Files.newDirectoryStream(fds)) {
+            for (Path descriptor : descriptors) {
+                if (linksToPipe(descriptor)) {
+                    return descriptor;
+                }
+            }
+        } catch (IOException e) {
+            // The process ended meanwhile, or its descriptors are not ours to see.
+        }
+        return null;
+    }
+
+    private boolean linksToPipe(Path link) {
+        try {
+            return Files.readSymbolicLink(link).toString().equals(fifo.path());
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    /** Returns the largest data a WRITE request carries. */
+    int maxWrite() {
+        return Math.min(maxWrite, MAX_MESSAGE - FuseProtocol.IN_HEADER - 40);
+    }
+
+    /**
+     * Sends a request and waits for its reply, letting the daemon's processes run meanwhile.
+     *
+     * @throws IOException if the daemon ended, stopped answering within the timeout, or replied
+     *         with a malformed message; the connection is unusable after that
+     */
+    Reply call(int opcode, long nodeId, byte[] body) throws IOException {
+        awaitInit();
+        long unique = send(opcode, nodeId, body);
+        outstanding = unique;
+        return await(unique, FuseProtocol.opcodeName(opcode));
+    }
+
+    /**
+     * Sends DESTROY and waits for its reply, as the kernel does at the unmount of a block-device
+     * FUSE mount, so the daemon flushes its file system; its next read then fails with ENODEV. A
+     * daemon that failed gets DESTROY too, unanswered, so that a read it blocks in returns.
+     */
+    void destroy() {
+        if (usable() && !ended()) {
+            try {
+                call(FuseProtocol.DESTROY, 0, new byte[0]);
+            } catch (IOException e) {
+                context.debug(daemon + ": " + e.getMessage());
+            }
+        } else if (!ended) {
+            try {
+                send(FuseProtocol.DESTROY, 0, new byte[0], true);
+            } catch (IOException e) {
+                context.debug(daemon + ": cannot send DESTROY: " + e.getMessage());
+            }
+        }
+        unmounted = true;
+    }
+
+    /** Marks the connection unmounted: the daemon's next read fails with ENODEV. */
+    void unmounted() {
+        unmounted = true;
+    }
+
+    private void awaitInit() throws IOException {
+        if (!initSent) {
+            throw new IOException("no file system is mounted on this connection");
+        }
+        if (outstanding != 0) {
+            Reply init = await(outstanding, "INIT");
+            if (init.error() != 0) {
+                fail(daemon + " refused INIT with errno " + -init.error());
+                throw new IOException(failure);
+            }
+            ByteBuffer reply = ByteBuffer.wrap(init.payload()).order(ByteOrder.nativeOrder());
+            if (init.payload().length < 8 || reply.getInt(0) != FuseProtocol.KERNEL_MAJOR) {
+                fail(daemon + " answered INIT with protocol " + (init.payload().length < 4 ? "?" : reply.getInt(0))
+                        + ", not " + FuseProtocol.KERNEL_MAJOR);
+                throw new IOException(failure);
+            }
+            minor = Math.min(reply.getInt(4), FuseProtocol.KERNEL_MINOR);
+            if (init.payload().length >= 24 && reply.getInt(20) > 0) {
+                maxWrite = reply.getInt(20);
+            }
+            context.debug(daemon + " speaks FUSE 7." + minor + ", max_write " + maxWrite);
+        }
+    }
+
+    private long send(int opcode, long nodeId, byte[] body) throws IOException {
+        return send(opcode, nodeId, body, false);
+    }
+
+    /** Writes a request into the pipe; {@code evenIfFailed} sends it on a connection that failed. */
+    private long send(int opcode, long nodeId, byte[] body, boolean evenIfFailed) throws IOException {
+        if (!usable() && !(evenIfFailed && !unmounted)) {
+            throw new IOException(failure != null ? failure : daemon + ": the file system is unmounted");
+        }
+        long unique = nextUnique++;
+        ByteBuffer message = FuseProtocol.buffer(FuseProtocol.IN_HEADER + body.length);
+        message.putInt(FuseProtocol.IN_HEADER + body.length).putInt(opcode).putLong(unique).putLong(nodeId);
+        message.putInt(Fifo.uid()).putInt(Fifo.gid()).putInt(0).putInt(0);
+        message.put(body);
+        fifo.write(message.array());
+        return unique;
+    }
+
+    private Reply await(long unique, String what) throws IOException {
+        ServiceContext.WaitOutcome outcome = context.serveUntil(() -> replies.containsKey(unique) || failure != null,
+                this::holds, timeout);
+        outstanding = 0;
+        Reply reply = replies.remove(unique);
+        if (reply != null) {
+            return reply;
+        }
+        switch (outcome) {
+            case CALLER_WAITED_FOR -> {
+                // The daemon itself made the call (it unmounts as it ends): it cannot answer, but
+                // nothing is wrong with the connection. The request stays unread in the pipe.
+                ended = true;
+                throw new IOException(what + " cannot reach " + daemon + " from within its own call");
+            }
+            case NONE_LEFT -> {
+                ended = true;
+                fail(daemon + " ended without answering " + what);
+            }
+            case TIMED_OUT -> fail(daemon + " did not answer " + what + " within " + timeout.toSeconds()
+                    + " s; its file system fails with EIO from now on (umfuse option timeout=SECONDS sets the time)");
+            case DONE -> fail(daemon + " failed while " + what + " waited");
+        }
+        throw new IOException(failure);
+    }
+
+    private void fail(String reason) {
+        if (failure == null) {
+            failure = reason;
+            context.warn(reason);
+        }
+    }
+
+    /** Returns whether the thread {@code tid} belongs to a process that holds the pipe open. */
+    private boolean holds(int tid) {
+        return holders.computeIfAbsent(tid, this::scanDescriptors);
+    }
+
+    private boolean scanDescriptors(int tid) {
+        Path link = holdingLink(Path.of("/proc", Integer.toString(tid), "fd"));
+        if (link != null) {
+            holderLink = link;
+        }
+        return link != null;
+    }
+
+    /**
+     * Takes one reply of the daemon. A reply must be one whole message whose length field
+     * matches, as on the real device; anything else fails with EINVAL, and an answer to no
+     * request with ENOENT.
+     */
+    @Override
+    public int write(byte[] data, Caller caller) throws ServiceException {
+        if (data.length < FuseProtocol.OUT_HEADER) {
+            throw new ServiceException(Errno.EINVAL, daemon + " wrote " + data.length + " bytes, not a whole reply");
+        }
+        ByteBuffer header = ByteBuffer.wrap(data).order(ByteOrder.nativeOrder());
+        int length = header.getInt(0);
+        int error = header.getInt(4);
+        long unique = header.getLong(8);
+        if (length != data.length || error > 0 || error < -4095) {
+            throw new ServiceException(Errno.EINVAL, daemon + " wrote a malformed reply (length field " + length
+                    + " for " + data.length + " bytes, error " + error + ")");
+        }
+        if (unique == 0) {
+            // A notification; the view keeps no kernel cache it would invalidate.
+            return data.length;
+        }
+        if (unique != outstanding) {
+            throw new ServiceException(Errno.ENOENT, daemon + " answered request " + unique
+                    + ", which is not waiting");
+        }
+        byte[] payload = java.util.Arrays.copyOfRange(data, FuseProtocol.OUT_HEADER, data.length);
+        replies.put(unique, new Reply(error, payload));
+        return data.length;
+    }
+
+    /** Reads of the device fail with ENODEV once the file system is unmounted, which ends the daemon's loop. */
+    @Override
+    public OptionalInt readError() {
+        return unmounted || failure != null ? OptionalInt.of(Errno.ENODEV.number()) : OptionalInt.empty();
+    }
+
+    /** Closes the pipe. */
+    void close() {
+        fifo.close();
+    }
+
+    private static String describe(int pid) {
+        try {
+            String command = Files.readString(Path.of("/proc", Integer.toString(pid), "comm")).strip();
+            return "FUSE daemon " + command + " (pid " + pid + ")";
+        } catch (IOException e) {
+            return "FUSE daemon (pid " + pid + ")";
+        }
+    }
+}

@@ -1,0 +1,150 @@
+package org.kmview.umfuse;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Optional;
+
+import org.kmview.spi.Errno;
+import org.kmview.spi.PathMapping;
+import org.kmview.spi.ServiceException;
+import org.kmview.spi.StatView;
+import org.kmview.spi.VirtualMount;
+
+/**
+ * A mount of a FUSE daemon's file system. The daemon can answer only after its mount(2)
+ * returned, so the tree is listed at the first use of the mount, by a process of the view other
+ * than the daemon. From then on the mount works as an archive mount: content is read on first
+ * open, and changes go back to the daemon at unmount, before DESTROY.
+ *
+ * <p>Used on the tracer thread only.
+ */
+final class FuseMount implements VirtualMount {
+
+    private final FuseConnection connection;
+    private final Path root;
+    private final String sourceName;
+    private final MountOptions options;
+    private final boolean readWrite;
+    private final MountLog log;
+    private UmfuseMount tree;
+    private boolean failed;
+
+    FuseMount(FuseConnection connection, Path root, String sourceName, MountOptions options, boolean readWrite,
+              MountLog log) {
+        this.connection = connection;
+        this.root = root;
+        this.sourceName = sourceName;
+        this.options = options;
+        this.readWrite = readWrite;
+        this.log = log;
+    }
+
+    /** Returns the tree, listing it first if this is the first use; empty if the daemon failed. */
+    private Optional<UmfuseMount> tree() {
+        if (tree == null && !failed) {
+            try {
+                FuseArchive archive = FuseArchive.list(connection, log);
+                tree = UmfuseMount.createIn(root, archive, sourceName, options, readWrite, log, List.of());
+            } catch (IOException | RuntimeException e) {
+                failed = true;
+                String reason = "cannot list the file system of " + connection.daemon() + " on " + sourceName + ": "
+                        + e.getMessage();
+                if (connection.usable()) {
+                    log.warning(reason);
+                } else {
+                    // The connection has said why already.
+                    log.event(() -> reason);
+                }
+            }
+        }
+        return Optional.ofNullable(tree);
+    }
+
+    /**
+     * Maps a path through the tree. Once the daemon ended every path fails with ENOTCONN, as on a
+     * kernel FUSE mount whose daemon died; after a protocol fault or a timeout, with EIO.
+     */
+    @Override
+    public PathMapping map(String relative) {
+        return mapping(relative, true);
+    }
+
+    @Override
+    public PathMapping lookup(String relative) {
+        return mapping(relative, false);
+    }
+
+    private PathMapping mapping(String relative, boolean content) {
+        if (connection.ended()) {
+            return PathMapping.failed(Errno.ENOTCONN);
+        }
+        Optional<UmfuseMount> mount = tree();
+        if (mount.isEmpty()) {
+            return PathMapping.failed(connection.ended() ? Errno.ENOTCONN : Errno.EIO);
+        }
+        PathMapping mapping = content ? mount.get().map(relative) : mount.get().lookup(relative);
+        if (mapping instanceof PathMapping.Hidden && !connection.usable()) {
+            // The content of a file could not be read because the daemon failed.
+            return PathMapping.failed(connection.ended() ? Errno.ENOTCONN : Errno.EIO);
+        }
+        return mapping;
+    }
+
+    @Override
+    public Optional<String> hostRoot() {
+        return Optional.of(root.toString());
+    }
+
+    @Override
+    public boolean readOnly() {
+        return !readWrite;
+    }
+
+    /** A read-write mount writes a file back to the daemon when a process closes or syncs it. */
+    @Override
+    public boolean syncsFiles() {
+        return readWrite;
+    }
+
+    /**
+     * Writes back a file (and new directories above it) at its close or fsync, or the whole tree
+     * at syncfs and sync, so the daemon has what the view's processes wrote without waiting for
+     * the unmount. A file never listed yet has nothing to write.
+     */
+    @Override
+    public void sync(String relative, boolean durable) throws ServiceException {
+        if (tree == null || !connection.usable() || connection.ended()) {
+            return;
+        }
+        try {
+            tree.writeBack(relative, durable);
+        } catch (IOException | RuntimeException e) {
+            log.warning("cannot write " + (relative.isEmpty() ? "the tree" : relative) + " back to "
+                    + connection.daemon() + ": " + e.getMessage() + "; it is kept in " + root
+                    + " and written again at unmount");
+            throw new ServiceException(Errno.EIO, e.getMessage());
+        }
+    }
+
+    @Override
+    public Optional<StatView> statView() {
+        return Optional.of(new StatView(true, -1, -1, -1, -1, 0));
+    }
+
+    /**
+     * Writes the changed tree back to the daemon, then sends DESTROY, after which the daemon's
+     * reads fail with ENODEV and it ends as it would outside. If the daemon itself unmounts (it
+     * is ending), it can answer nothing: a changed tree is then kept and its path logged.
+     */
+    @Override
+    public void unmount() {
+        if (tree != null && connection.ended()) {
+            tree.abandon(connection.daemon() + " closed its device before the unmount");
+        } else if (tree != null) {
+            tree.unmount();
+        }
+        connection.destroy();
+        log.event(() -> "unmounted " + sourceName + " of " + connection.daemon());
+    }
+}

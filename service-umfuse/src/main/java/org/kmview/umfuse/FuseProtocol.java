@@ -1,0 +1,263 @@
+package org.kmview.umfuse;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The parts of the FUSE kernel protocol ({@code linux/fuse_kernel.h}, version 7.31) that the
+ * view speaks to a daemon: opcodes, the layout of requests, and the parsing of replies. All
+ * numbers are in the machine's byte order, as on the real device.
+ */
+final class FuseProtocol {
+
+    static final int KERNEL_MAJOR = 7;
+    static final int KERNEL_MINOR = 31;
+    static final long ROOT_ID = 1;
+
+    static final int LOOKUP = 1;
+    static final int GETATTR = 3;
+    static final int SETATTR = 4;
+    static final int READLINK = 5;
+    static final int SYMLINK = 6;
+    static final int MKDIR = 9;
+    static final int UNLINK = 10;
+    static final int RMDIR = 11;
+    static final int OPEN = 14;
+    static final int READ = 15;
+    static final int WRITE = 16;
+    static final int STATFS = 17;
+    static final int RELEASE = 18;
+    static final int FSYNC = 20;
+    static final int FLUSH = 25;
+    static final int INIT = 26;
+    static final int OPENDIR = 27;
+    static final int READDIR = 28;
+    static final int RELEASEDIR = 29;
+    static final int CREATE = 35;
+    static final int DESTROY = 38;
+
+    /** INIT flag: the daemon may take writes larger than 4 KiB. */
+    static final int FUSE_BIG_WRITES = 1 << 5;
+
+    static final int FATTR_MODE = 1;
+    static final int FATTR_UID = 2;
+    static final int FATTR_GID = 4;
+    static final int FATTR_SIZE = 8;
+    static final int FATTR_ATIME = 16;
+    static final int FATTR_MTIME = 32;
+
+    static final int IN_HEADER = 40;
+    static final int OUT_HEADER = 16;
+    static final int ATTR_SIZE = 88;
+    static final int ENTRY_OUT = 40 + ATTR_SIZE;
+    static final int ATTR_OUT = 16 + ATTR_SIZE;
+    static final int OPEN_OUT = 16;
+
+    private FuseProtocol() {
+    }
+
+    /** Returns the name of an opcode, for log lines. */
+    static String opcodeName(int opcode) {
+        return switch (opcode) {
+            case LOOKUP -> "LOOKUP";
+            case GETATTR -> "GETATTR";
+            case SETATTR -> "SETATTR";
+            case READLINK -> "READLINK";
+            case SYMLINK -> "SYMLINK";
+            case MKDIR -> "MKDIR";
+            case UNLINK -> "UNLINK";
+            case RMDIR -> "RMDIR";
+            case OPEN -> "OPEN";
+            case READ -> "READ";
+            case WRITE -> "WRITE";
+            case STATFS -> "STATFS";
+            case RELEASE -> "RELEASE";
+            case FSYNC -> "FSYNC";
+            case FLUSH -> "FLUSH";
+            case INIT -> "INIT";
+            case OPENDIR -> "OPENDIR";
+            case READDIR -> "READDIR";
+            case RELEASEDIR -> "RELEASEDIR";
+            case CREATE -> "CREATE";
+            case DESTROY -> "DESTROY";
+            default -> "opcode " + opcode;
+        };
+    }
+
+    /** Returns a buffer in the machine's byte order. */
+    static ByteBuffer buffer(int size) {
+        return ByteBuffer.allocate(size).order(ByteOrder.nativeOrder());
+    }
+
+    /** Returns {@code name} as the protocol sends a name: its bytes and a terminating NUL. */
+    static byte[] name(String name) {
+        byte[] bytes = name.getBytes(StandardCharsets.UTF_8);
+        byte[] terminated = new byte[bytes.length + 1];
+        System.arraycopy(bytes, 0, terminated, 0, bytes.length);
+        return terminated;
+    }
+
+    /** Returns the concatenation of {@code parts}. */
+    static byte[] concat(byte[]... parts) {
+        int length = 0;
+        for (byte[] part : parts) {
+            length += part.length;
+        }
+        byte[] all = new byte[length];
+        int at = 0;
+        for (byte[] part : parts) {
+            System.arraycopy(part, 0, all, at, part.length);
+            at += part.length;
+        }
+        return all;
+    }
+
+    /** The body of INIT: the protocol version the view speaks and the flags it offers. */
+    static byte[] init() {
+        ByteBuffer body = buffer(16);
+        body.putInt(KERNEL_MAJOR).putInt(KERNEL_MINOR).putInt(128 * 1024).putInt(FUSE_BIG_WRITES);
+        return body.array();
+    }
+
+    /** The body of OPEN and OPENDIR. */
+    static byte[] open(int flags) {
+        return buffer(8).putInt(flags).putInt(0).array();
+    }
+
+    /** The body of READ and READDIR. */
+    static byte[] read(long handle, long offset, int size) {
+        ByteBuffer body = buffer(40);
+        body.putLong(handle).putLong(offset).putInt(size);
+        return body.array();
+    }
+
+    /** The body of WRITE: its header and the data. */
+    static byte[] write(long handle, long offset, byte[] data, int length) {
+        ByteBuffer body = buffer(40 + length);
+        body.putLong(handle).putLong(offset).putInt(length).putInt(0).putLong(0).putInt(0).putInt(0);
+        body.put(data, 0, length);
+        return body.array();
+    }
+
+    /** The body of RELEASE and RELEASEDIR. */
+    static byte[] release(long handle, int flags) {
+        return buffer(24).putLong(handle).putInt(flags).array();
+    }
+
+    /** The body of FSYNC: data and metadata. */
+    static byte[] fsync(long handle) {
+        return buffer(16).putLong(handle).array();
+    }
+
+    /** The body of MKDIR. */
+    static byte[] mkdir(int mode, String name) {
+        return concat(buffer(8).putInt(mode).putInt(0).array(), name(name));
+    }
+
+    /** The body of CREATE. */
+    static byte[] create(int flags, int mode, String name) {
+        return concat(buffer(16).putInt(flags).putInt(mode).putInt(0).putInt(0).array(), name(name));
+    }
+
+    /** The body of SYMLINK: the new name, then the target. */
+    static byte[] symlink(String name, String target) {
+        return concat(name(name), name(target));
+    }
+
+    /** The body of GETATTR. */
+    static byte[] getattr() {
+        return buffer(16).array();
+    }
+
+    /**
+     * The body of SETATTR.
+     *
+     * @param valid the FATTR_* bits of the fields to set
+     */
+    static byte[] setattr(int valid, long size, int mode, long uid, long gid, long atimeNanos, long mtimeNanos) {
+        ByteBuffer body = buffer(88);
+        body.putInt(0, valid);
+        body.putLong(16, size);
+        body.putLong(32, Math.floorDiv(atimeNanos, 1_000_000_000L));
+        body.putLong(40, Math.floorDiv(mtimeNanos, 1_000_000_000L));
+        body.putInt(56, (int) Math.floorMod(atimeNanos, 1_000_000_000L));
+        body.putInt(60, (int) Math.floorMod(mtimeNanos, 1_000_000_000L));
+        body.putInt(68, mode);
+        body.putInt(76, (int) uid);
+        body.putInt(80, (int) gid);
+        return body.array();
+    }
+
+    /** The attributes of a node ({@code struct fuse_attr}). */
+    record Attr(long ino, long size, long atimeNanos, long mtimeNanos, int mode, int nlink, int uid, int gid) {
+
+        static Attr parse(ByteBuffer reply, int at) {
+            long atime = reply.getLong(at + 24) * 1_000_000_000L + Integer.toUnsignedLong(reply.getInt(at + 48));
+            long mtime = reply.getLong(at + 32) * 1_000_000_000L + Integer.toUnsignedLong(reply.getInt(at + 52));
+            return new Attr(reply.getLong(at), reply.getLong(at + 8), atime, mtime, reply.getInt(at + 60),
+                    reply.getInt(at + 64), reply.getInt(at + 68), reply.getInt(at + 72));
+        }
+    }
+
+    /** A LOOKUP, MKDIR, SYMLINK or CREATE reply ({@code struct fuse_entry_out}). */
+    record Entry(long nodeId, Attr attr) {
+
+        static Entry parse(byte[] payload) throws MalformedReply {
+            if (payload.length < ENTRY_OUT) {
+                throw new MalformedReply("entry reply of " + payload.length + " bytes, " + ENTRY_OUT + " expected");
+            }
+            ByteBuffer reply = ByteBuffer.wrap(payload).order(ByteOrder.nativeOrder());
+            return new Entry(reply.getLong(0), Attr.parse(reply, 40));
+        }
+    }
+
+    /** Returns the attributes of a GETATTR or SETATTR reply ({@code struct fuse_attr_out}). */
+    static Attr attrOut(byte[] payload) throws MalformedReply {
+        if (payload.length < ATTR_OUT) {
+            throw new MalformedReply("attribute reply of " + payload.length + " bytes, " + ATTR_OUT + " expected");
+        }
+        return Attr.parse(ByteBuffer.wrap(payload).order(ByteOrder.nativeOrder()), 16);
+    }
+
+    /** Returns the file handle of an OPEN or OPENDIR reply, or of the open part of a CREATE reply. */
+    static long handle(byte[] payload, int at) throws MalformedReply {
+        if (payload.length < at + OPEN_OUT) {
+            throw new MalformedReply("open reply of " + payload.length + " bytes, " + (at + OPEN_OUT) + " expected");
+        }
+        return ByteBuffer.wrap(payload).order(ByteOrder.nativeOrder()).getLong(at);
+    }
+
+    /** One entry of a READDIR reply. */
+    record Dirent(String name, long offset, int type) {
+    }
+
+    /** Parses a READDIR reply: {@code struct fuse_dirent} records, each padded to 8 bytes. */
+    static List<Dirent> dirents(byte[] payload) throws MalformedReply {
+        ByteBuffer reply = ByteBuffer.wrap(payload).order(ByteOrder.nativeOrder());
+        List<Dirent> entries = new ArrayList<>();
+        int at = 0;
+        while (at + 24 <= payload.length) {
+            long offset = reply.getLong(at + 8);
+            int length = reply.getInt(at + 16);
+            int type = reply.getInt(at + 20);
+            if (length <= 0 || length > 1024 || at + 24 + length > payload.length) {
+                throw new MalformedReply("directory entry at byte " + at + " has a name of " + length + " bytes");
+            }
+            entries.add(new Dirent(new String(payload, at + 24, length, StandardCharsets.UTF_8), offset, type));
+            at += (24 + length + 7) & ~7;
+        }
+        return entries;
+    }
+
+    /** A reply that does not follow the protocol. */
+    static final class MalformedReply extends java.io.IOException {
+        private static final long serialVersionUID = 1L;
+
+        MalformedReply(String message) {
+            super(message);
+        }
+    }
+}
