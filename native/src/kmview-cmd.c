@@ -20,6 +20,7 @@
 #include <sys/mount.h>
 #include <sys/syscall.h>
 #include <sys/utsname.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "kmview_abi.h"
@@ -210,6 +211,92 @@ static const char *service_for_type(const char *type)
     return "SERVICE";
 }
 
+/*
+ * The umfuse short forms: types for which viewmount starts an unmodified FUSE daemon in the
+ * view, which then mounts through the view's /dev/fuse. DAEMON_OPTIONS come before the user's -o.
+ */
+static const struct fuse_daemon {
+    const char *type;
+    const char *program;
+    const char *package;
+    const char *daemon_options;
+} fuse_daemons[] = {
+    {"umfuseext2", "fuse2fs", "fuse2fs", "fakeroot"},
+    {"umfuseext3", "fuse2fs", "fuse2fs", "fakeroot"},
+    {"umfuseext4", "fuse2fs", "fuse2fs", "fakeroot"},
+    {"umfusesquashfs", "squashfuse", "squashfuse", NULL},
+};
+
+/* Returns the daemon viewmount starts for TYPE, or NULL when TYPE is no short form. */
+static const struct fuse_daemon *fuse_daemon_for(const char *type)
+{
+    for (size_t i = 0; type != NULL && i < sizeof fuse_daemons / sizeof fuse_daemons[0]; i++) {
+        if (strcmp(type, fuse_daemons[i].type) == 0)
+            return &fuse_daemons[i];
+    }
+    return NULL;
+}
+
+/*
+ * Starts DAEMON as `PROGRAM -o OPTIONS SOURCE TARGET` and waits until it mounted and went to
+ * the background (or failed). Returns viewmount's exit status.
+ */
+static int start_fuse_daemon(const struct fuse_daemon *daemon, const char *source, const char *target,
+                             const char *options)
+{
+    if (!service_loaded("umfuse")) {
+        fprintf(stderr, "viewmount: type %s runs %s through the umfuse service, which this view has not loaded; "
+                "load it with um_add_service umfuse, or start kmview with -p umfuse\n", daemon->type,
+                daemon->program);
+        return EXIT_CALL_FAILED;
+    }
+    char joined[4096];
+    int length = snprintf(joined, sizeof joined, "%s%s%s", daemon->daemon_options ? daemon->daemon_options : "",
+                          daemon->daemon_options && options ? "," : "", options ? options : "");
+    if (length < 0 || (size_t) length >= sizeof joined) {
+        fprintf(stderr, "viewmount: the options for %s are longer than %zu bytes\n", daemon->program,
+                sizeof joined - 1);
+        return EXIT_USAGE;
+    }
+    char *argv[7];
+    int argc = 0;
+    argv[argc++] = (char *) daemon->program;
+    if (length > 0) {
+        argv[argc++] = "-o";
+        argv[argc++] = joined;
+    }
+    argv[argc++] = (char *) source;
+    argv[argc++] = (char *) target;
+    argv[argc] = NULL;
+
+    pid_t pid = fork();
+    if (pid < 0) {
+        perror("viewmount: fork");
+        return EXIT_CALL_FAILED;
+    }
+    if (pid == 0) {
+        execvp(daemon->program, argv);
+        int err = errno;
+        fprintf(stderr, "viewmount: type %s needs %s (%s), from the Debian package %s; install it\n",
+                daemon->type, daemon->program, strerror(err), daemon->package);
+        _exit(127);
+    }
+    int status;
+    while (waitpid(pid, &status, 0) < 0) {
+        if (errno != EINTR) {
+            perror("viewmount: waitpid");
+            return EXIT_CALL_FAILED;
+        }
+    }
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+        return 0;
+    if (!(WIFEXITED(status) && WEXITSTATUS(status) == 127))
+        fprintf(stderr, "viewmount: %s could not mount %s on %s (%s %d); its messages above give the reason\n",
+                daemon->program, source, target, WIFEXITED(status) ? "exit status" : "signal",
+                WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
+    return EXIT_CALL_FAILED;
+}
+
 static int run_viewmount(const struct command *cmd, int argc, char **argv)
 {
     const char *type = NULL;
@@ -233,6 +320,9 @@ static int run_viewmount(const struct command *cmd, int argc, char **argv)
     const char *source = argv[optind];
     const char *target = argv[optind + 1];
 
+    const struct fuse_daemon *daemon = fuse_daemon_for(type);
+    if (daemon != NULL)
+        return start_fuse_daemon(daemon, source, target, options);
     if (mount(source, target, type, 0, options) != 0) {
         int err = errno;
         if (type != NULL)
