@@ -130,6 +130,14 @@ public interface VirtualMount {
     }
 
     /**
+     * Returns what {@code statfs(2)} on a path of the mount reports, or empty to report the file
+     * system of the host path, as kmview does by default.
+     */
+    default Optional<FileSystemStats> fileSystemStats() {
+        return Optional.empty();
+    }
+
+    /**
      * Returns whether the mount keeps files in a cache that it writes back to their source, and
      * so wants {@link #sync} calls: a FUSE daemon's file system.
      */

@@ -160,9 +160,24 @@ final class FuseArchive implements Archive {
     @Override
     public void writeBack(List<TreeNode> tree, List<String> removed) throws IOException {
         for (TreeNode node : tree) {
-            if (!node.unchanged() && !node.entry().path().isEmpty()) {
-                writeEntry(node.entry());
+            String path = node.entry().path();
+            if (node.unchanged() || path.isEmpty()) {
+                continue;
             }
+            if (node.movedFrom() != null) {
+                if (nodes.containsKey(node.movedFrom()) && !nodes.containsKey(path)) {
+                    rename(node.movedFrom(), path);
+                }
+                if (nodes.containsKey(path)) {
+                    // Renamed here, or with its directory.
+                    continue;
+                }
+            }
+            if (node.linkOf() != null && nodes.containsKey(node.linkOf()) && !nodes.containsKey(path)) {
+                link(node.linkOf(), path);
+                continue;
+            }
+            writeEntry(node.entry());
         }
         List<String> deepestFirst = new ArrayList<>(removed);
         deepestFirst.sort(Comparator.comparing((String path) -> path.chars().filter(c -> c == '/').count())
@@ -260,6 +275,45 @@ final class FuseArchive implements Archive {
             connection.call(FuseProtocol.RELEASE, nodeId, FuseProtocol.release(handle, O_WRONLY));
         }
         return nodeId;
+    }
+
+    /** Renames {@code from} to {@code to} in the daemon, and the nodes below a directory with it. */
+    private void rename(String from, String to) throws IOException {
+        Node oldParent = nodes.get(EntryPaths.parent(from));
+        Node newParent = nodes.get(EntryPaths.parent(to));
+        if (oldParent == null || newParent == null) {
+            return;
+        }
+        call(FuseProtocol.RENAME, oldParent.nodeId(), FuseProtocol.rename(newParent.nodeId(), nameOf(from), nameOf(to)),
+                display(from) + " to " + display(to));
+        Map<String, Node> moved = new HashMap<>();
+        nodes.entrySet().removeIf(known -> {
+            String path = known.getKey();
+            if (path.equals(from) || path.startsWith(from + "/")) {
+                moved.put(to + path.substring(from.length()), known.getValue());
+                return true;
+            }
+            return false;
+        });
+        nodes.putAll(moved);
+        log.event(() -> "renamed " + from + " to " + to + " in " + connection.daemon());
+    }
+
+    /** Makes {@code path} another name of the file at {@code existing}, as ln does. */
+    private void link(String existing, String path) throws IOException {
+        Node target = nodes.get(existing);
+        Node parent = nodes.get(EntryPaths.parent(path));
+        if (parent == null) {
+            throw new IOException("cannot link " + path + ": its directory is not in " + connection.daemon() + "'s tree");
+        }
+        FuseProtocol.Entry entry = FuseProtocol.Entry.parse(call(FuseProtocol.LINK, parent.nodeId(),
+                FuseProtocol.link(target.nodeId(), nameOf(path)), display(path)));
+        nodes.put(path, new Node(entry.nodeId(), target.type()));
+        log.event(() -> "linked " + path + " to " + existing + " in " + connection.daemon());
+    }
+
+    private static String nameOf(String path) {
+        return path.substring(path.lastIndexOf('/') + 1);
     }
 
     /** Removes {@code path} and, if it is a directory, every known entry below it first. */

@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.Optional;
 
 import org.kmview.spi.Errno;
+import org.kmview.spi.FileSystemStats;
 import org.kmview.spi.PathMapping;
 import org.kmview.spi.ServiceException;
 import org.kmview.spi.StatView;
@@ -99,6 +100,21 @@ final class FuseMount implements VirtualMount {
     @Override
     public boolean readOnly() {
         return !readWrite;
+    }
+
+    /** Reports the daemon's own sizes and counts (STATFS), so df shows the image, not the private copy. */
+    @Override
+    public Optional<FileSystemStats> fileSystemStats() {
+        if (!connection.usable() || connection.ended()) {
+            return Optional.empty();
+        }
+        try {
+            FuseConnection.Reply reply = connection.call(FuseProtocol.STATFS, FuseProtocol.ROOT_ID, new byte[0]);
+            return reply.error() == 0 ? Optional.of(FuseProtocol.statfs(reply.payload())) : Optional.empty();
+        } catch (IOException e) {
+            log.event(() -> "STATFS failed: " + e.getMessage());
+            return Optional.empty();
+        }
     }
 
     /** A read-write mount writes a file back to the daemon when a process closes or syncs it. */

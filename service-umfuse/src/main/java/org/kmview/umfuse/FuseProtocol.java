@@ -25,6 +25,8 @@ final class FuseProtocol {
     static final int MKDIR = 9;
     static final int UNLINK = 10;
     static final int RMDIR = 11;
+    static final int RENAME = 12;
+    static final int LINK = 13;
     static final int OPEN = 14;
     static final int READ = 15;
     static final int WRITE = 16;
@@ -70,6 +72,8 @@ final class FuseProtocol {
             case MKDIR -> "MKDIR";
             case UNLINK -> "UNLINK";
             case RMDIR -> "RMDIR";
+            case RENAME -> "RENAME";
+            case LINK -> "LINK";
             case OPEN -> "OPEN";
             case READ -> "READ";
             case WRITE -> "WRITE";
@@ -147,6 +151,16 @@ final class FuseProtocol {
         return buffer(24).putLong(handle).putInt(flags).array();
     }
 
+    /** The body of RENAME, sent to the old parent: the new parent, the old name, the new name. */
+    static byte[] rename(long newParent, String oldName, String newName) {
+        return concat(buffer(8).putLong(newParent).array(), name(oldName), name(newName));
+    }
+
+    /** The body of LINK, sent to the new parent: the node to link, the new name. */
+    static byte[] link(long nodeId, String newName) {
+        return concat(buffer(8).putLong(nodeId).array(), name(newName));
+    }
+
     /** The body of FSYNC: data and metadata. */
     static byte[] fsync(long handle) {
         return buffer(16).putLong(handle).array();
@@ -220,6 +234,22 @@ final class FuseProtocol {
             throw new MalformedReply("attribute reply of " + payload.length + " bytes, " + ATTR_OUT + " expected");
         }
         return Attr.parse(ByteBuffer.wrap(payload).order(ByteOrder.nativeOrder()), 16);
+    }
+
+    /** The magic number statfs reports for FUSE file systems ({@code FUSE_SUPER_MAGIC}). */
+    static final long FUSE_SUPER_MAGIC = 0x65735546L;
+
+    /** Parses a STATFS reply ({@code struct fuse_kstatfs}) into what statfs(2) reports. */
+    static org.kmview.spi.FileSystemStats statfs(byte[] payload) throws MalformedReply {
+        if (payload.length < 56) {
+            throw new MalformedReply("statfs reply of " + payload.length + " bytes, 80 expected");
+        }
+        ByteBuffer reply = ByteBuffer.wrap(payload).order(ByteOrder.nativeOrder());
+        long blockSize = Integer.toUnsignedLong(reply.getInt(40));
+        long fragmentSize = Integer.toUnsignedLong(reply.getInt(48));
+        return new org.kmview.spi.FileSystemStats(FUSE_SUPER_MAGIC, blockSize, reply.getLong(0), reply.getLong(8),
+                reply.getLong(16), reply.getLong(24), reply.getLong(32), Integer.toUnsignedLong(reply.getInt(44)),
+                fragmentSize == 0 ? blockSize : fragmentSize);
     }
 
     /** Returns the file handle of an OPEN or OPENDIR reply, or of the open part of a CREATE reply. */

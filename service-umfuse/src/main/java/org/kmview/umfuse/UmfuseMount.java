@@ -335,11 +335,35 @@ final class UmfuseMount implements VirtualMount {
             return;
         }
 
+        // Renames and hard links show as the same file key under another path.
+        Map<Object, TreeScan.Node> goneByKey = new java.util.HashMap<>();
+        for (TreeScan.Node node : snapshot.nodes().values()) {
+            if (!now.nodes().containsKey(node.path()) && node.fileKey() != null) {
+                goneByKey.put(node.fileKey(), node);
+            }
+        }
+        Map<Object, String> keptPathByKey = new java.util.HashMap<>();
+        for (TreeScan.Node node : now.nodes().values()) {
+            if (snapshot.nodes().containsKey(node.path()) && node.fileKey() != null) {
+                keptPathByKey.putIfAbsent(node.fileKey(), node.path());
+            }
+        }
+        Map<Object, String> firstNewPathByKey = new java.util.HashMap<>();
         List<TreeNode> tree = new ArrayList<>();
         for (TreeScan.Node node : now.nodes().values()) {
             TreeScan.Node before = snapshot.nodes().get(node.path());
             boolean unchanged = before != null && before.state().equals(node.state());
-            tree.add(new TreeNode(entryOf(node), unchanged));
+            TreeScan.Node gone = before == null && node.fileKey() != null ? goneByKey.get(node.fileKey()) : null;
+            String movedFrom = gone != null && gone.state().equals(node.state()) ? gone.path() : null;
+            String linkOf = null;
+            if (before == null && movedFrom == null && node.state().kind() == EntryKind.FILE && node.fileKey() != null) {
+                // A new name of a file the source has, or of a new file named earlier in the tree.
+                linkOf = keptPathByKey.get(node.fileKey());
+                if (linkOf == null) {
+                    linkOf = firstNewPathByKey.putIfAbsent(node.fileKey(), node.path());
+                }
+            }
+            tree.add(new TreeNode(entryOf(node), unchanged, movedFrom, linkOf));
         }
         List<String> removed = new ArrayList<>();
         for (String path : snapshot.nodes().keySet()) {

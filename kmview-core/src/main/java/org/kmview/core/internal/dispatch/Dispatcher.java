@@ -302,6 +302,9 @@ public final class Dispatcher implements SyscallHandler {
                     && resolution.viewPath() != null && mounts.syncingOwner(resolution.viewPath()).isPresent()) {
                 trapCloses.accept(stop.tracee().tid());
             }
+            if (syscall == Syscall.STATFS && resolution.error() == null && resolution.viewPath() != null) {
+                reportFileSystemStats(stop, resolution.viewPath());
+            }
             int statBuffer = statBufferIndex(syscall);
             if (statBuffer >= 0 && resolution.error() == null && mounts.hasStatViews()) {
                 String viewPath = resolution.viewPath() != null ? resolution.viewPath()
@@ -311,6 +314,43 @@ public final class Dispatcher implements SyscallHandler {
                 }
             }
         }
+    }
+
+    /**
+     * Replaces the sizes and counts of a successful statfs with those the mount that shows
+     * {@code viewPath} reports, if it reports any. f_fsid and f_flags stay the host's.
+     */
+    private void reportFileSystemStats(SyscallStop stop, String viewPath) {
+        Optional<MountTable.Entry> owner = mounts.showing(viewPath);
+        if (owner.isEmpty()) {
+            return;
+        }
+        Optional<org.kmview.spi.FileSystemStats> reported;
+        try {
+            reported = owner.get().mount().fileSystemStats();
+        } catch (RuntimeException e) {
+            LOG.error("[{}] service {} failed to report statfs of {}", stop.tracee().tid(), owner.get().service(),
+                    viewPath, e);
+            return;
+        }
+        if (reported.isEmpty()) {
+            return;
+        }
+        org.kmview.spi.FileSystemStats stats = reported.get();
+        long buffer = stop.argument(1);
+        stop.atExit(exit -> {
+            if (exit.returnValue() != 0) {
+                return;
+            }
+            // struct statfs on x86_64: seven longs, f_fsid, then f_namelen and f_frsize.
+            ByteBuffer head = ByteBuffer.allocate(56).order(ByteOrder.nativeOrder());
+            head.putLong(stats.type()).putLong(stats.blockSize()).putLong(stats.blocks()).putLong(stats.freeBlocks())
+                    .putLong(stats.availableBlocks()).putLong(stats.files()).putLong(stats.freeFiles());
+            ByteBuffer tail = ByteBuffer.allocate(16).order(ByteOrder.nativeOrder());
+            tail.putLong(stats.nameMax()).putLong(stats.fragmentSize());
+            exit.write(buffer, head.array());
+            exit.write(buffer + 64, tail.array());
+        });
     }
 
     /**
