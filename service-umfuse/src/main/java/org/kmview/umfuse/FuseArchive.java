@@ -31,6 +31,7 @@ final class FuseArchive implements Archive {
     private static final int O_EXCL = 0200;
     private static final int O_DIRECTORY = 0200000;
     private static final int ENOENT = 2;
+    private static final int ENOSYS = 38;
     /** Bytes asked for per READ and READDIR. */
     private static final int READ_SIZE = 128 * 1024;
 
@@ -41,6 +42,8 @@ final class FuseArchive implements Archive {
     private final FuseConnection connection;
     private final MountLog log;
     private final Map<String, Node> nodes = new HashMap<>();
+    /** The lookups of each node id the daemon counts for the view, which BATCH_FORGET returns. */
+    private final Map<Long, Long> lookups = new HashMap<>();
     private final List<ArchiveEntry> entries = new ArrayList<>();
 
     private FuseArchive(FuseConnection connection, MountLog log) {
@@ -82,7 +85,8 @@ final class FuseArchive implements Archive {
             String path = directory.isEmpty() ? name : directory + "/" + name;
             FuseProtocol.Entry entry;
             try {
-                entry = FuseProtocol.Entry.parse(call(FuseProtocol.LOOKUP, nodeId, FuseProtocol.name(name), display(path)));
+                entry = counted(FuseProtocol.Entry.parse(call(FuseProtocol.LOOKUP, nodeId, FuseProtocol.name(name),
+                        display(path))));
             } catch (RefusedRequest e) {
                 log.event(() -> "left out " + display(path) + ": " + e.getMessage());
                 continue;
@@ -220,12 +224,12 @@ final class FuseArchive implements Archive {
         long nodeId;
         switch (entry.kind()) {
             case DIRECTORY -> {
-                nodeId = existing != null ? existing.nodeId() : FuseProtocol.Entry.parse(call(FuseProtocol.MKDIR,
-                        parent.nodeId(), FuseProtocol.mkdir(mode, name), display(path))).nodeId();
+                nodeId = existing != null ? existing.nodeId() : counted(FuseProtocol.Entry.parse(call(FuseProtocol.MKDIR,
+                        parent.nodeId(), FuseProtocol.mkdir(mode, name), display(path)))).nodeId();
             }
             case SYMLINK -> {
-                nodeId = FuseProtocol.Entry.parse(call(FuseProtocol.SYMLINK, parent.nodeId(),
-                        FuseProtocol.symlink(name, entry.linkTarget()), display(path))).nodeId();
+                nodeId = counted(FuseProtocol.Entry.parse(call(FuseProtocol.SYMLINK, parent.nodeId(),
+                        FuseProtocol.symlink(name, entry.linkTarget()), display(path)))).nodeId();
             }
             default -> nodeId = writeFile(entry, parent, existing, name, mode, durable);
         }
@@ -252,7 +256,7 @@ final class FuseArchive implements Archive {
         } else {
             byte[] reply = call(FuseProtocol.CREATE, parent.nodeId(),
                     FuseProtocol.create(O_WRONLY | O_CREAT | O_EXCL, S_IFREG | mode, name), display(path));
-            nodeId = FuseProtocol.Entry.parse(reply).nodeId();
+            nodeId = counted(FuseProtocol.Entry.parse(reply)).nodeId();
             handle = FuseProtocol.handle(reply, FuseProtocol.ENTRY_OUT);
         }
         try (InputStream in = entry.content().open()) {
@@ -272,9 +276,51 @@ final class FuseArchive implements Archive {
                 call(FuseProtocol.FSYNC, nodeId, FuseProtocol.fsync(handle), display(path));
             }
         } finally {
-            connection.call(FuseProtocol.RELEASE, nodeId, FuseProtocol.release(handle, O_WRONLY));
+            close(nodeId, handle, O_WRONLY, path);
         }
         return nodeId;
+    }
+
+    /**
+     * Closes a file handle as the kernel does at the last close of a descriptor: FLUSH, whose
+     * ENOSYS means the daemon needs none, then RELEASE.
+     */
+    private void close(long nodeId, long handle, int flags, String path) throws IOException {
+        FuseConnection.Reply flushed = connection.call(FuseProtocol.FLUSH, nodeId, FuseProtocol.flush(handle));
+        connection.call(FuseProtocol.RELEASE, nodeId, FuseProtocol.release(handle, flags));
+        if (flushed.error() != 0 && flushed.error() != -ENOSYS) {
+            throw new RefusedRequest("FLUSH " + display(path) + " failed in " + connection.daemon() + " with errno "
+                    + -flushed.error());
+        }
+    }
+
+    private FuseProtocol.Entry counted(FuseProtocol.Entry entry) {
+        lookups.merge(entry.nodeId(), 1L, Long::sum);
+        return entry;
+    }
+
+    /**
+     * Returns every lookup the daemon counts for the view, as the kernel does when it drops its
+     * inodes, in BATCH_FORGET messages that fit the pipe. The root is never forgotten.
+     */
+    void forgetAll() throws IOException {
+        List<long[]> batch = new ArrayList<>();
+        int perMessage = (FuseConnection.MAX_MESSAGE - FuseProtocol.IN_HEADER - 8) / 16;
+        for (Map.Entry<Long, Long> counted : lookups.entrySet()) {
+            if (counted.getKey() != FuseProtocol.ROOT_ID) {
+                batch.add(new long[] {counted.getKey(), counted.getValue()});
+            }
+            if (batch.size() == perMessage) {
+                connection.post(FuseProtocol.BATCH_FORGET, 0, FuseProtocol.batchForget(batch));
+                batch.clear();
+            }
+        }
+        if (!batch.isEmpty()) {
+            connection.post(FuseProtocol.BATCH_FORGET, 0, FuseProtocol.batchForget(batch));
+        }
+        int forgotten = lookups.size();
+        lookups.clear();
+        log.event(() -> "sent BATCH_FORGET for " + forgotten + " nodes to " + connection.daemon());
     }
 
     /** Renames {@code from} to {@code to} in the daemon, and the nodes below a directory with it. */
@@ -306,8 +352,8 @@ final class FuseArchive implements Archive {
         if (parent == null) {
             throw new IOException("cannot link " + path + ": its directory is not in " + connection.daemon() + "'s tree");
         }
-        FuseProtocol.Entry entry = FuseProtocol.Entry.parse(call(FuseProtocol.LINK, parent.nodeId(),
-                FuseProtocol.link(target.nodeId(), nameOf(path)), display(path)));
+        FuseProtocol.Entry entry = counted(FuseProtocol.Entry.parse(call(FuseProtocol.LINK, parent.nodeId(),
+                FuseProtocol.link(target.nodeId(), nameOf(path)), display(path))));
         nodes.put(path, new Node(entry.nodeId(), target.type()));
         log.event(() -> "linked " + path + " to " + existing + " in " + connection.daemon());
     }
@@ -428,7 +474,7 @@ final class FuseArchive implements Archive {
         public void close() throws IOException {
             if (!closed) {
                 closed = true;
-                connection.call(FuseProtocol.RELEASE, nodeId, FuseProtocol.release(handle, O_RDONLY));
+                FuseArchive.this.close(nodeId, handle, O_RDONLY, path);
             }
         }
     }

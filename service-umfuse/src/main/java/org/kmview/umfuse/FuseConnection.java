@@ -226,6 +226,32 @@ final class FuseConnection implements ControlFile {
         return send(opcode, nodeId, body, false);
     }
 
+    /**
+     * Sends a message that gets no reply (BATCH_FORGET, INTERRUPT), and waits until the daemon
+     * has read it, so the next message is not read together with it.
+     */
+    void post(int opcode, long nodeId, byte[] body) throws IOException {
+        awaitInit();
+        send(opcode, nodeId, body);
+        awaitDrained(FuseProtocol.opcodeName(opcode));
+    }
+
+    private void awaitDrained(String what) throws IOException {
+        ServiceContext.WaitOutcome outcome = context.serveUntil(this::drained, this::holds, timeout);
+        if (outcome != ServiceContext.WaitOutcome.DONE && !drained()) {
+            fail(daemon + " did not read " + what + " within " + timeout.toSeconds() + " s");
+            throw new IOException(failure);
+        }
+    }
+
+    private boolean drained() {
+        try {
+            return fifo.unread() == 0;
+        } catch (IOException e) {
+            return true;
+        }
+    }
+
     /** Writes a request into the pipe; {@code evenIfFailed} sends it on a connection that failed. */
     private long send(int opcode, long nodeId, byte[] body, boolean evenIfFailed) throws IOException {
         if (!usable() && !(evenIfFailed && !unmounted)) {
@@ -259,11 +285,25 @@ final class FuseConnection implements ControlFile {
                 ended = true;
                 fail(daemon + " ended without answering " + what);
             }
-            case TIMED_OUT -> fail(daemon + " did not answer " + what + " within " + timeout.toSeconds()
-                    + " s; its file system fails with EIO from now on (umfuse option timeout=SECONDS sets the time)");
+            case TIMED_OUT -> {
+                fail(daemon + " did not answer " + what + " within " + timeout.toSeconds()
+                        + " s; its file system fails with EIO from now on (umfuse option timeout=SECONDS sets the time)");
+                interrupt(unique);
+            }
             case DONE -> fail(daemon + " failed while " + what + " waited");
         }
         throw new IOException(failure);
+    }
+
+    /** Tells the daemon to give up a request, as the kernel does when the waiting process gets a signal. */
+    private void interrupt(long unique) {
+        if (drained()) {
+            try {
+                send(FuseProtocol.INTERRUPT, 0, FuseProtocol.interrupt(unique), true);
+            } catch (IOException e) {
+                context.debug(daemon + ": cannot send INTERRUPT: " + e.getMessage());
+            }
+        }
     }
 
     private void fail(String reason) {

@@ -29,6 +29,7 @@ final class FuseMount implements VirtualMount {
     private final boolean readWrite;
     private final MountLog log;
     private UmfuseMount tree;
+    private FuseArchive archive;
     private boolean failed;
 
     FuseMount(FuseConnection connection, Path root, String sourceName, MountOptions options, boolean readWrite,
@@ -45,7 +46,7 @@ final class FuseMount implements VirtualMount {
     private Optional<UmfuseMount> tree() {
         if (tree == null && !failed) {
             try {
-                FuseArchive archive = FuseArchive.list(connection, log);
+                archive = FuseArchive.list(connection, log);
                 tree = UmfuseMount.createIn(root, archive, sourceName, options, readWrite, log, List.of());
             } catch (IOException | RuntimeException e) {
                 failed = true;
@@ -159,6 +160,13 @@ final class FuseMount implements VirtualMount {
             tree.abandon(connection.daemon() + " closed its device before the unmount");
         } else if (tree != null) {
             tree.unmount();
+        }
+        if (archive != null && connection.usable() && !connection.ended()) {
+            try {
+                archive.forgetAll();
+            } catch (IOException e) {
+                log.event(() -> "BATCH_FORGET failed: " + e.getMessage());
+            }
         }
         connection.destroy();
         log.event(() -> "unmounted " + sourceName + " of " + connection.daemon());

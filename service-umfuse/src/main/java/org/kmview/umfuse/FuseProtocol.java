@@ -35,6 +35,8 @@ final class FuseProtocol {
     static final int FSYNC = 20;
     static final int FLUSH = 25;
     static final int INIT = 26;
+    static final int INTERRUPT = 36;
+    static final int BATCH_FORGET = 42;
     static final int OPENDIR = 27;
     static final int READDIR = 28;
     static final int RELEASEDIR = 29;
@@ -82,6 +84,8 @@ final class FuseProtocol {
             case FSYNC -> "FSYNC";
             case FLUSH -> "FLUSH";
             case INIT -> "INIT";
+            case INTERRUPT -> "INTERRUPT";
+            case BATCH_FORGET -> "BATCH_FORGET";
             case OPENDIR -> "OPENDIR";
             case READDIR -> "READDIR";
             case RELEASEDIR -> "RELEASEDIR";
@@ -159,6 +163,26 @@ final class FuseProtocol {
     /** The body of LINK, sent to the new parent: the node to link, the new name. */
     static byte[] link(long nodeId, String newName) {
         return concat(buffer(8).putLong(nodeId).array(), name(newName));
+    }
+
+    /** The body of FLUSH, which the kernel sends at each close of a descriptor. */
+    static byte[] flush(long handle) {
+        return buffer(24).putLong(handle).array();
+    }
+
+    /** The body of INTERRUPT: the request to give up. */
+    static byte[] interrupt(long unique) {
+        return buffer(8).putLong(unique).array();
+    }
+
+    /** The body of BATCH_FORGET: node ids and the lookups of each that the view drops. */
+    static byte[] batchForget(List<long[]> forgets) {
+        ByteBuffer body = buffer(8 + 16 * forgets.size());
+        body.putInt(forgets.size()).putInt(0);
+        for (long[] forget : forgets) {
+            body.putLong(forget[0]).putLong(forget[1]);
+        }
+        return body.array();
     }
 
     /** The body of FSYNC: data and metadata. */

@@ -16,6 +16,7 @@ public final class Fifo implements AutoCloseable {
     private static final int O_CLOEXEC = 0x80000;
     private static final int F_SETPIPE_SZ = 1031;
     private static final int EINTR = 4;
+    private static final long FIONREAD = 0x541B;
 
     private final String path;
     private int fd;
@@ -77,6 +78,17 @@ public final class Fifo implements AutoCloseable {
         }
     }
 
+    /** Returns how many bytes wait in the pipe, unread by the daemon. */
+    public synchronized int unread() throws IOException {
+        int[] count = new int[1];
+        try {
+            Libc.INSTANCE.ioctl(fd, FIONREAD, count);
+        } catch (LastErrorException e) {
+            throw new IOException("FIONREAD on " + path + ": errno " + e.getErrorCode(), e);
+        }
+        return count[0];
+    }
+
     /** Returns the user id the service runs as. */
     public static int uid() {
         return Libc.INSTANCE.getuid();
@@ -112,6 +124,8 @@ public final class Fifo implements AutoCloseable {
         int fcntl(int fd, int command, int argument) throws LastErrorException;
 
         int write(int fd, byte[] data, long count) throws LastErrorException;
+
+        int ioctl(int fd, long request, int[] result) throws LastErrorException;
 
         int close(int fd) throws LastErrorException;
 

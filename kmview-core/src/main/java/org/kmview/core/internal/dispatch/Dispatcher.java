@@ -59,6 +59,7 @@ public final class Dispatcher implements SyscallHandler {
     /** Maximum bytes one write to a control file hands its service; the write returns the count it took. */
     private static final int MAX_CONTROL_WRITE = 1 << 18;
     private static final long IOV_MAX = 1024;
+    private static final short POLLERR = 0x008;
     /** Calls that read only a path's metadata or name. */
     private static final java.util.Set<Syscall> METADATA_ONLY = java.util.EnumSet.of(Syscall.STAT, Syscall.LSTAT,
             Syscall.NEWFSTATAT, Syscall.STATX, Syscall.ACCESS, Syscall.FACCESSAT, Syscall.FACCESSAT2,
@@ -159,7 +160,13 @@ public final class Dispatcher implements SyscallHandler {
             case DIRENTS -> filterDirectoryEntries(stop, syscall);
             case REFUSE -> rejectBypass(stop, syscall);
             case WRITE -> writeToControlFile(stop, syscall);
-            case CONTROL_READ -> readFromControlFile(stop);
+            case CONTROL_READ -> {
+                if (syscall == Syscall.POLL || syscall == Syscall.PPOLL) {
+                    pollControlFile(stop);
+                } else {
+                    readFromControlFile(stop);
+                }
+            }
             case SYNC -> sync(stop, syscall);
             case DESCRIPTOR_CHANGE -> changeThroughDescriptor(stop, syscall);
             case NONE -> {
@@ -678,6 +685,34 @@ public final class Dispatcher implements SyscallHandler {
             return;
         }
         mounts.controlOfHost(hostPath).ifPresent(control -> control.file().readError().ifPresent(stop::fail));
+    }
+
+    /**
+     * Answers a poll of one descriptor on a control file that refuses reads with POLLERR at once,
+     * as the kernel does for a FUSE device whose file system is gone: libfuse then knows the
+     * mount is gone and does not unmount it again. Other polls run untouched.
+     */
+    private void pollControlFile(SyscallStop stop) {
+        if (mounts.isEmpty() || stop.argument(1) != 1) {
+            return;
+        }
+        // struct pollfd {int fd; short events; short revents;}
+        byte[] pollfd = stop.read(stop.argument(0), 8);
+        if (pollfd == null) {
+            return;
+        }
+        ByteBuffer entry = ByteBuffer.wrap(pollfd).order(ByteOrder.nativeOrder());
+        String hostPath = libc.readlink("/proc/" + stop.tracee().tid() + "/fd/" + entry.getInt(0));
+        if (hostPath == null || !hostPath.startsWith("/")) {
+            return;
+        }
+        Optional<MountTable.Control> control = mounts.controlOfHost(hostPath);
+        if (control.isPresent() && control.get().file().readError().isPresent()) {
+            entry.putShort(6, POLLERR);
+            if (stop.write(stop.argument(0), entry.array())) {
+                stop.skip(1);
+            }
+        }
     }
 
     /** Reads the buffers of a struct iovec array, up to {@link #MAX_CONTROL_WRITE} bytes in all. */

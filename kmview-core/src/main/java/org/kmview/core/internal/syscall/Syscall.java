@@ -113,6 +113,9 @@ public enum Syscall {
     DUP3(Kind.SYNC),
     READ(Kind.CONTROL_READ),
     READV(Kind.CONTROL_READ),
+    /** A control file that refuses reads also reports POLLERR, as a FUSE device after its unmount. */
+    POLL(Kind.CONTROL_READ),
+    PPOLL(Kind.CONTROL_READ),
     /** Never trapped; kmview runs it in place of a getdents it emulates. */
     LSEEK(Kind.NONE),
     FCHMOD(Kind.DESCRIPTOR_CHANGE),
@@ -150,8 +153,8 @@ public enum Syscall {
          */
         WRITE,
         /**
-         * Reads, which a control file may refuse (a FUSE device after its unmount). Trapped
-         * only where {@link #WRITE} is.
+         * Reads and polls, which a control file may refuse (a FUSE device after its unmount).
+         * Trapped only where {@link #WRITE} is.
          */
         CONTROL_READ,
         /**

@@ -53,6 +53,8 @@ public final class X86_64 implements Arch {
         put(Syscall.DUP2, 33);
         put(Syscall.DUP3, 292);
         put(Syscall.READV, 19);
+        put(Syscall.POLL, 7);
+        put(Syscall.PPOLL, 271);
         put(Syscall.FCHMOD, 91);
         put(Syscall.FCHOWN, 93);
         put(Syscall.FSETXATTR, 190);
