@@ -73,23 +73,29 @@ final class FuseArchive implements Archive {
     }
 
     private void listDirectory(String directory, long nodeId, Map<Long, String> filesByInode) throws IOException {
-        List<String> names;
+        List<FuseProtocol.Dirent> children;
         try {
-            names = names(directory, nodeId);
+            children = list(directory, nodeId);
         } catch (RefusedRequest e) {
             // As `ls` of that directory would fail, its content stays unknown; it shows empty.
             log.event(() -> "listed " + display(directory) + " as empty: " + e.getMessage());
             return;
         }
-        for (String name : names) {
+
+        for (FuseProtocol.Dirent dirent : children) {
+            String name = dirent.name();
             String path = directory.isEmpty() ? name : directory + "/" + name;
-            FuseProtocol.Entry entry;
-            try {
-                entry = counted(FuseProtocol.Entry.parse(call(FuseProtocol.LOOKUP, nodeId, FuseProtocol.name(name),
-                        display(path))));
-            } catch (RefusedRequest e) {
-                log.event(() -> "left out " + display(path) + ": " + e.getMessage());
-                continue;
+            FuseProtocol.Entry entry = dirent.entry();
+            if (entry != null) {
+                counted(entry);
+            } else {
+                try {
+                    entry = counted(FuseProtocol.Entry.parse(call(FuseProtocol.LOOKUP, nodeId, FuseProtocol.name(name),
+                            display(path))));
+                } catch (RefusedRequest e) {
+                    log.event(() -> "left out " + display(path) + ": " + e.getMessage());
+                    continue;
+                }
             }
             FuseProtocol.Attr attr = entry.attr();
             int type = attr.mode() & S_IFMT;
@@ -127,27 +133,32 @@ final class FuseArchive implements Archive {
         }
     }
 
-    /** Returns the names in a directory, without {@code .} and {@code ..}. */
-    private List<String> names(String directory, long nodeId) throws IOException {
+    /**
+     * Returns the entries of a directory, without {@code .} and {@code ..}: with their LOOKUP
+     * replies where the daemon answers READDIRPLUS, else names only.
+     */
+    private List<FuseProtocol.Dirent> list(String directory, long nodeId) throws IOException {
         long handle = FuseProtocol.handle(call(FuseProtocol.OPENDIR, nodeId, FuseProtocol.open(O_RDONLY | O_DIRECTORY),
                 display(directory)), 0);
-        List<String> names = new ArrayList<>();
+        boolean plus = connection.readdirPlus();
+        int opcode = plus ? FuseProtocol.READDIRPLUS : FuseProtocol.READDIR;
+        List<FuseProtocol.Dirent> listed = new ArrayList<>();
         try {
             long offset = 0;
             while (true) {
-                List<FuseProtocol.Dirent> batch = FuseProtocol.dirents(call(FuseProtocol.READDIR, nodeId,
-                        FuseProtocol.read(handle, offset, READ_SIZE), display(directory)));
+                byte[] reply = call(opcode, nodeId, FuseProtocol.read(handle, offset, READ_SIZE), display(directory));
+                List<FuseProtocol.Dirent> batch = plus ? FuseProtocol.direntsPlus(reply) : FuseProtocol.dirents(reply);
                 if (batch.isEmpty()) {
-                    return names;
+                    return listed;
                 }
                 for (FuseProtocol.Dirent dirent : batch) {
                     if (!dirent.name().equals(".") && !dirent.name().equals("..") && !dirent.name().contains("/")) {
-                        names.add(dirent.name());
+                        listed.add(dirent);
                     }
                 }
                 long last = batch.get(batch.size() - 1).offset();
                 if (last == offset) {
-                    throw new FuseProtocol.MalformedReply("READDIR of " + display(directory)
+                    throw new FuseProtocol.MalformedReply(FuseProtocol.opcodeName(opcode) + " of " + display(directory)
                             + " did not advance past offset " + offset);
                 }
                 offset = last;

@@ -45,6 +45,7 @@ final class FuseConnection implements ControlFile {
     private boolean initSent;
     private int minor;
     private int maxWrite = 4096;
+    private int flags;
     private String daemon = "the daemon";
     private String failure;
     private boolean unmounted;
@@ -153,6 +154,11 @@ final class FuseConnection implements ControlFile {
         }
     }
 
+    /** Returns whether the daemon answers READDIRPLUS, valid after the first call. */
+    boolean readdirPlus() {
+        return (flags & FuseProtocol.FUSE_DO_READDIRPLUS) != 0;
+    }
+
     /** Returns the largest data a WRITE request carries. */
     int maxWrite() {
         return Math.min(maxWrite, MAX_MESSAGE - FuseProtocol.IN_HEADER - 40);
@@ -215,6 +221,7 @@ final class FuseConnection implements ControlFile {
                 throw new IOException(failure);
             }
             minor = Math.min(reply.getInt(4), FuseProtocol.KERNEL_MINOR);
+            flags = init.payload().length >= 16 ? reply.getInt(12) : 0;
             if (init.payload().length >= 24 && reply.getInt(20) > 0) {
                 maxWrite = reply.getInt(20);
             }

@@ -42,9 +42,12 @@ final class FuseProtocol {
     static final int RELEASEDIR = 29;
     static final int CREATE = 35;
     static final int DESTROY = 38;
+    static final int READDIRPLUS = 44;
 
     /** INIT flag: the daemon may take writes larger than 4 KiB. */
     static final int FUSE_BIG_WRITES = 1 << 5;
+    /** INIT flag: the daemon answers READDIRPLUS, a listing with each entry's LOOKUP reply. */
+    static final int FUSE_DO_READDIRPLUS = 1 << 13;
 
     static final int FATTR_MODE = 1;
     static final int FATTR_UID = 2;
@@ -91,6 +94,7 @@ final class FuseProtocol {
             case RELEASEDIR -> "RELEASEDIR";
             case CREATE -> "CREATE";
             case DESTROY -> "DESTROY";
+            case READDIRPLUS -> "READDIRPLUS";
             default -> "opcode " + opcode;
         };
     }
@@ -126,7 +130,7 @@ final class FuseProtocol {
     /** The body of INIT: the protocol version the view speaks and the flags it offers. */
     static byte[] init() {
         ByteBuffer body = buffer(16);
-        body.putInt(KERNEL_MAJOR).putInt(KERNEL_MINOR).putInt(128 * 1024).putInt(FUSE_BIG_WRITES);
+        body.putInt(KERNEL_MAJOR).putInt(KERNEL_MINOR).putInt(128 * 1024).putInt(FUSE_BIG_WRITES | FUSE_DO_READDIRPLUS);
         return body.array();
     }
 
@@ -284,8 +288,35 @@ final class FuseProtocol {
         return ByteBuffer.wrap(payload).order(ByteOrder.nativeOrder()).getLong(at);
     }
 
-    /** One entry of a READDIR reply. */
-    record Dirent(String name, long offset, int type) {
+    /** One entry of a READDIR reply; of a READDIRPLUS reply also its LOOKUP reply, or null where the daemon gave none. */
+    record Dirent(String name, long offset, int type, Entry entry) {
+
+        /** Creates an entry of a READDIR reply. */
+        Dirent(String name, long offset, int type) {
+            this(name, offset, type, null);
+        }
+    }
+
+    /** Parses a READDIRPLUS reply: {@code struct fuse_direntplus} records, each padded to 8 bytes. */
+    static List<Dirent> direntsPlus(byte[] payload) throws MalformedReply {
+        ByteBuffer reply = ByteBuffer.wrap(payload).order(ByteOrder.nativeOrder());
+        List<Dirent> entries = new ArrayList<>();
+        int at = 0;
+        while (at + ENTRY_OUT + 24 <= payload.length) {
+            int dirent = at + ENTRY_OUT;
+            long offset = reply.getLong(dirent + 8);
+            int length = reply.getInt(dirent + 16);
+            int type = reply.getInt(dirent + 20);
+            if (length <= 0 || length > 1024 || dirent + 24 + length > payload.length) {
+                throw new MalformedReply("directory entry at byte " + at + " has a name of " + length + " bytes");
+            }
+            String name = new String(payload, dirent + 24, length, StandardCharsets.UTF_8);
+            long nodeId = reply.getLong(at);
+            Entry entry = nodeId == 0 ? null : new Entry(nodeId, Attr.parse(reply, at + 40));
+            entries.add(new Dirent(name, offset, type, entry));
+            at += (ENTRY_OUT + 24 + length + 7) & ~7;
+        }
+        return entries;
     }
 
     /** Parses a READDIR reply: {@code struct fuse_dirent} records, each padded to 8 bytes. */

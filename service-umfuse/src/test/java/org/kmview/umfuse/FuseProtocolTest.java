@@ -42,6 +42,28 @@ class FuseProtocolTest {
     }
 
     @Test
+    void direntsPlusCarryLookupReplies() throws Exception {
+        ByteBuffer reply = buffer(2 * (FuseProtocol.ENTRY_OUT + 32));
+        reply.putLong(0, 21);
+        reply.putInt(100, 0100600);
+        reply.position(FuseProtocol.ENTRY_OUT);
+        dirent(reply, 21, 1, 8, "file");
+        int second = reply.position();
+        reply.position(second + FuseProtocol.ENTRY_OUT);
+        dirent(reply, 22, 2, 4, "dir");
+
+        List<FuseProtocol.Dirent> entries = FuseProtocol.direntsPlus(java.util.Arrays.copyOf(reply.array(),
+                reply.position()));
+
+        assertEquals(2, entries.size());
+        assertEquals("file", entries.get(0).name());
+        assertEquals(21, entries.get(0).entry().nodeId());
+        assertEquals(0100600, entries.get(0).entry().attr().mode());
+        assertEquals("dir", entries.get(1).name());
+        assertEquals(null, entries.get(1).entry(), "node id 0: the daemon gave no lookup");
+    }
+
+    @Test
     void direntNameBeyondReplyIsMalformed() {
         ByteBuffer reply = buffer(32);
         reply.putLong(5).putLong(1).putInt(40).putInt(8);
