@@ -10,7 +10,7 @@ module kmview.service.umfuse {
     requires fat32.lib;
     requires com.sun.jna;
 
-    opens org.kmview.umfuse.fifo to com.sun.jna;
+    opens org.kmview.umfuse.nativeio to com.sun.jna;
 
     uses java.nio.file.spi.FileSystemProvider;
 

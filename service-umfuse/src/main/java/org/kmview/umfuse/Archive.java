@@ -28,6 +28,15 @@ interface Archive extends Closeable {
     }
 
     /**
+     * Returns whether the tree may have changes that the recorded node states do not show (the
+     * extended attributes a FUSE daemon keeps), so {@link #writeBack} must run even for a tree
+     * whose nodes all look unchanged.
+     */
+    default boolean hasUntrackedChanges() {
+        return false;
+    }
+
+    /**
      * Writes single entries, each new or changed, parents before children, while the source
      * stays mounted; a file's content comes from {@link ArchiveEntry#content()}.
      *

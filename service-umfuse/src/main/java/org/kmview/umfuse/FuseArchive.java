@@ -3,6 +3,7 @@ package org.kmview.umfuse;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -32,6 +33,11 @@ final class FuseArchive implements Archive {
     private static final int O_DIRECTORY = 0200000;
     private static final int ENOENT = 2;
     private static final int ENOSYS = 38;
+    private static final int ENODATA = 61;
+    private static final int ERANGE = 34;
+    private static final int EOPNOTSUPP = 95;
+    /** The namespace of extended attributes any user may set, which new entries take to the daemon. */
+    private static final String USER_NAMESPACE = "user.";
     /** Bytes asked for per READ and READDIR. */
     private static final int READ_SIZE = 128 * 1024;
 
@@ -42,6 +48,14 @@ final class FuseArchive implements Archive {
     private final FuseConnection connection;
     private final MountLog log;
     private final Map<String, Node> nodes = new HashMap<>();
+    /**
+     * The extended attributes of each path as the daemon has them, where the private copy has
+     * them too; names the private copy could not take are left out, so they are never removed.
+     */
+    private final Map<String, Map<String, byte[]>> attributes = new HashMap<>();
+    /** False once the daemon answered ENOSYS to an xattr request. */
+    private boolean attributesSupported = true;
+    private Path root;
     /** The lookups of each node id the daemon counts for the view, which BATCH_FORGET returns. */
     private final Map<Long, Long> lookups = new HashMap<>();
     private final List<ArchiveEntry> entries = new ArrayList<>();
@@ -61,6 +75,7 @@ final class FuseArchive implements Archive {
         FuseProtocol.Attr root = FuseProtocol.attrOut(archive.call(FuseProtocol.GETATTR, FuseProtocol.ROOT_ID,
                 FuseProtocol.getattr(), "the root"));
         archive.nodes.put("", new Node(FuseProtocol.ROOT_ID, root.mode() & S_IFMT));
+        archive.fetchAttributes("", FuseProtocol.ROOT_ID);
         archive.entries.add(ArchiveEntry.directory("", root.mode() & 07777, time(root.mtimeNanos()))
                 .withOwner(root.uid(), root.gid(), time(root.atimeNanos())));
         archive.listDirectory("", FuseProtocol.ROOT_ID, new HashMap<>());
@@ -127,6 +142,9 @@ final class FuseArchive implements Archive {
             }
             nodes.put(path, new Node(entry.nodeId(), type));
             entries.add(listed.withOwner(attr.uid(), attr.gid(), time(attr.atimeNanos())));
+            if (type != S_IFLNK) {
+                fetchAttributes(path, entry.nodeId());
+            }
             if (type == S_IFDIR) {
                 listDirectory(path, entry.nodeId(), filesByInode);
             }
@@ -174,25 +192,14 @@ final class FuseArchive implements Archive {
      */
     @Override
     public void writeBack(List<TreeNode> tree, List<String> removed) throws IOException {
+        writeAttributes("");
         for (TreeNode node : tree) {
             String path = node.entry().path();
-            if (node.unchanged() || path.isEmpty()) {
-                continue;
+            if (!node.unchanged() && !path.isEmpty()) {
+                writeNode(node, path);
             }
-            if (node.movedFrom() != null) {
-                if (nodes.containsKey(node.movedFrom()) && !nodes.containsKey(path)) {
-                    rename(node.movedFrom(), path);
-                }
-                if (nodes.containsKey(path)) {
-                    // Renamed here, or with its directory.
-                    continue;
-                }
-            }
-            if (node.linkOf() != null && nodes.containsKey(node.linkOf()) && !nodes.containsKey(path)) {
-                link(node.linkOf(), path);
-                continue;
-            }
-            writeEntry(node.entry());
+            // Attribute changes leave a node's recorded state as it was, so every node is compared.
+            writeAttributes(path);
         }
         List<String> deepestFirst = new ArrayList<>(removed);
         deepestFirst.sort(Comparator.comparing((String path) -> path.chars().filter(c -> c == '/').count())
@@ -202,11 +209,35 @@ final class FuseArchive implements Archive {
         }
     }
 
+    private void writeNode(TreeNode node, String path) throws IOException {
+        if (node.movedFrom() != null) {
+            if (nodes.containsKey(node.movedFrom()) && !nodes.containsKey(path)) {
+                rename(node.movedFrom(), path);
+            }
+            if (nodes.containsKey(path)) {
+                // Renamed here, or with its directory.
+                return;
+            }
+        }
+        if (node.linkOf() != null && nodes.containsKey(node.linkOf()) && !nodes.containsKey(path)) {
+            link(node.linkOf(), path);
+            return;
+        }
+        writeEntry(node.entry());
+    }
+
+    /** Extended attributes are not part of the recorded node states, so every unmount compares them. */
+    @Override
+    public boolean hasUntrackedChanges() {
+        return attributesSupported && root != null;
+    }
+
     /** Writes entries while the file system stays mounted: at a close, fsync or sync in the view. */
     @Override
     public void writeEntries(List<ArchiveEntry> changed, boolean durable) throws IOException {
         for (ArchiveEntry entry : changed) {
             writeEntry(entry, durable);
+            writeAttributes(entry.path());
         }
     }
 
@@ -292,6 +323,140 @@ final class FuseArchive implements Archive {
         return nodeId;
     }
 
+    /** Reads the extended attributes of a node from the daemon (LISTXATTR, GETXATTR). */
+    private void fetchAttributes(String path, long nodeId) throws IOException {
+        if (!attributesSupported) {
+            return;
+        }
+        byte[] names = xattrData(FuseProtocol.LISTXATTR, nodeId, null, path);
+        if (names == null || names.length == 0) {
+            return;
+        }
+        Map<String, byte[]> found = new java.util.LinkedHashMap<>();
+        int start = 0;
+        for (int i = 0; i < names.length; i++) {
+            if (names[i] == 0) {
+                if (i > start) {
+                    String name = new String(names, start, i - start, StandardCharsets.UTF_8);
+                    byte[] value = xattrData(FuseProtocol.GETXATTR, nodeId, name, path);
+                    if (value != null) {
+                        found.put(name, value);
+                    }
+                }
+                start = i + 1;
+            }
+        }
+        if (!found.isEmpty()) {
+            attributes.put(path, found);
+        }
+    }
+
+    /**
+     * Sends LISTXATTR ({@code name} null) or GETXATTR twice, for the size and then the data.
+     * Returns null where the node has none, or the daemon supports none.
+     */
+    private byte[] xattrData(int opcode, long nodeId, String name, String path) throws IOException {
+        for (int attempt = 0; attempt < 3; attempt++) {
+            FuseConnection.Reply sized = connection.call(opcode, nodeId, name == null ? FuseProtocol.listxattr(0)
+                    : FuseProtocol.getxattr(0, name));
+            if (sized.error() != 0) {
+                return unsupportedAttributes(sized.error(), opcode, path);
+            }
+            int size = FuseProtocol.xattrSize(sized.payload());
+            if (size == 0) {
+                return new byte[0];
+            }
+            FuseConnection.Reply data = connection.call(opcode, nodeId, name == null ? FuseProtocol.listxattr(size)
+                    : FuseProtocol.getxattr(size, name));
+            if (data.error() == 0) {
+                return data.payload();
+            }
+            if (data.error() != -ERANGE) {
+                return unsupportedAttributes(data.error(), opcode, path);
+            }
+        }
+        throw new RefusedRequest(FuseProtocol.opcodeName(opcode) + " " + display(path) + " kept growing in "
+                + connection.daemon());
+    }
+
+    private byte[] unsupportedAttributes(int error, int opcode, String path) throws IOException {
+        if (error == -ENOSYS) {
+            attributesSupported = false;
+            log.event(() -> connection.daemon() + " has no extended attributes");
+            return null;
+        }
+        if (error == -ENODATA || error == -EOPNOTSUPP) {
+            return null;
+        }
+        throw new RefusedRequest(FuseProtocol.opcodeName(opcode) + " " + display(path) + " failed in "
+                + connection.daemon() + " with errno " + -error);
+    }
+
+    /**
+     * Gives the private copy, rooted at {@code tree}, the extended attributes the daemon listed.
+     * A name the kernel refuses there (a {@code trusted.} one for an ordinary user) is left out,
+     * and so never written back or removed.
+     */
+    void copyAttributesTo(Path tree) {
+        this.root = tree;
+        for (Map.Entry<String, Map<String, byte[]>> node : attributes.entrySet()) {
+            String host = node.getKey().isEmpty() ? tree.toString() : tree.resolve(node.getKey()).toString();
+            node.getValue().entrySet().removeIf(attribute -> {
+                try {
+                    org.kmview.umfuse.nativeio.Xattrs.set(host, attribute.getKey(), attribute.getValue());
+                    return false;
+                } catch (IOException e) {
+                    log.event(() -> "left out the attribute " + attribute.getKey() + " of " + display(node.getKey())
+                            + ": " + e.getMessage());
+                    return true;
+                }
+            });
+        }
+    }
+
+    /**
+     * Sends the changes of a node's extended attributes since the daemon last had them: SETXATTR
+     * for new and changed values, REMOVEXATTR for removed names. Only names of the {@code user.}
+     * namespace and names the daemon had are compared, so attributes the host adds by itself
+     * (such as {@code security.selinux}) stay out of the daemon.
+     */
+    private void writeAttributes(String path) throws IOException {
+        Node node = nodes.get(path);
+        if (!attributesSupported || root == null || node == null || node.type() == S_IFLNK) {
+            return;
+        }
+        Map<String, byte[]> before = attributes.getOrDefault(path, Map.of());
+        Map<String, byte[]> now = new java.util.LinkedHashMap<>();
+        org.kmview.umfuse.nativeio.Xattrs.read(path.isEmpty() ? root.toString() : root.resolve(path).toString())
+                .forEach((name, value) -> {
+                    if (name.startsWith(USER_NAMESPACE) || before.containsKey(name)) {
+                        now.put(name, value);
+                    }
+                });
+        for (Map.Entry<String, byte[]> attribute : now.entrySet()) {
+            byte[] old = before.get(attribute.getKey());
+            if (old == null || !java.util.Arrays.equals(old, attribute.getValue())) {
+                call(FuseProtocol.SETXATTR, node.nodeId(), FuseProtocol.setxattr(attribute.getKey(), attribute.getValue()),
+                        attribute.getKey() + " of " + display(path));
+            }
+        }
+        for (String name : before.keySet()) {
+            if (!now.containsKey(name)) {
+                FuseConnection.Reply reply = connection.call(FuseProtocol.REMOVEXATTR, node.nodeId(),
+                        FuseProtocol.name(name));
+                if (reply.error() != 0 && reply.error() != -ENODATA) {
+                    throw new RefusedRequest("REMOVEXATTR " + name + " of " + display(path) + " failed in "
+                            + connection.daemon() + " with errno " + -reply.error());
+                }
+            }
+        }
+        if (now.isEmpty()) {
+            attributes.remove(path);
+        } else {
+            attributes.put(path, now);
+        }
+    }
+
     /**
      * Closes a file handle as the kernel does at the last close of a descriptor: FLUSH, whose
      * ENOSYS means the daemon needs none, then RELEASE.
@@ -353,6 +518,16 @@ final class FuseArchive implements Archive {
             return false;
         });
         nodes.putAll(moved);
+        Map<String, Map<String, byte[]>> movedAttributes = new HashMap<>();
+        attributes.entrySet().removeIf(known -> {
+            String path = known.getKey();
+            if (path.equals(from) || path.startsWith(from + "/")) {
+                movedAttributes.put(to + path.substring(from.length()), known.getValue());
+                return true;
+            }
+            return false;
+        });
+        attributes.putAll(movedAttributes);
         log.event(() -> "renamed " + from + " to " + to + " in " + connection.daemon());
     }
 
@@ -398,6 +573,7 @@ final class FuseArchive implements Archive {
                     + connection.daemon() + " with errno " + -reply.error());
         }
         nodes.remove(path);
+        attributes.remove(path);
         log.event(() -> "removed " + path + " in " + connection.daemon());
     }
 

@@ -14,7 +14,7 @@ import org.kmview.spi.ControlFile;
 import org.kmview.spi.Errno;
 import org.kmview.spi.ServiceContext;
 import org.kmview.spi.ServiceException;
-import org.kmview.umfuse.fifo.Fifo;
+import org.kmview.umfuse.nativeio.Fifo;
 
 /**
  * One open of the virtual {@code /dev/fuse}: the channel between the view and one FUSE daemon.

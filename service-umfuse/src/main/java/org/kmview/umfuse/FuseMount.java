@@ -48,6 +48,7 @@ final class FuseMount implements VirtualMount {
             try {
                 archive = FuseArchive.list(connection, log);
                 tree = UmfuseMount.createIn(root, archive, sourceName, options, readWrite, log, List.of());
+                archive.copyAttributesTo(root);
             } catch (IOException | RuntimeException e) {
                 failed = true;
                 String reason = "cannot list the file system of " + connection.daemon() + " on " + sourceName + ": "

@@ -33,6 +33,10 @@ final class FuseProtocol {
     static final int STATFS = 17;
     static final int RELEASE = 18;
     static final int FSYNC = 20;
+    static final int SETXATTR = 21;
+    static final int GETXATTR = 22;
+    static final int LISTXATTR = 23;
+    static final int REMOVEXATTR = 24;
     static final int FLUSH = 25;
     static final int INIT = 26;
     static final int INTERRUPT = 36;
@@ -85,6 +89,10 @@ final class FuseProtocol {
             case STATFS -> "STATFS";
             case RELEASE -> "RELEASE";
             case FSYNC -> "FSYNC";
+            case SETXATTR -> "SETXATTR";
+            case GETXATTR -> "GETXATTR";
+            case LISTXATTR -> "LISTXATTR";
+            case REMOVEXATTR -> "REMOVEXATTR";
             case FLUSH -> "FLUSH";
             case INIT -> "INIT";
             case INTERRUPT -> "INTERRUPT";
@@ -167,6 +175,29 @@ final class FuseProtocol {
     /** The body of LINK, sent to the new parent: the node to link, the new name. */
     static byte[] link(long nodeId, String newName) {
         return concat(buffer(8).putLong(nodeId).array(), name(newName));
+    }
+
+    /** The body of LISTXATTR: the buffer size, 0 to ask for the size needed. */
+    static byte[] listxattr(int size) {
+        return buffer(8).putInt(size).array();
+    }
+
+    /** The body of GETXATTR: the buffer size, 0 to ask for the size needed, and the name. */
+    static byte[] getxattr(int size, String name) {
+        return concat(buffer(8).putInt(size).array(), name(name));
+    }
+
+    /** The body of SETXATTR: the value size, flags 0 (create or replace), the name, the value. */
+    static byte[] setxattr(String name, byte[] value) {
+        return concat(buffer(8).putInt(value.length).array(), name(name), value);
+    }
+
+    /** Returns the size a LISTXATTR or GETXATTR reply with buffer size 0 gives ({@code struct fuse_getxattr_out}). */
+    static int xattrSize(byte[] payload) throws MalformedReply {
+        if (payload.length < 8) {
+            throw new MalformedReply("xattr size reply of " + payload.length + " bytes, 8 expected");
+        }
+        return ByteBuffer.wrap(payload).order(ByteOrder.nativeOrder()).getInt(0);
     }
 
     /** The body of FLUSH, which the kernel sends at each close of a descriptor. */

@@ -330,7 +330,7 @@ final class UmfuseMount implements VirtualMount {
 
     private void writeBackIfChanged() throws IOException {
         TreeScan now = TreeScan.of(root);
-        if (!now.differsFrom(snapshot)) {
+        if (!now.differsFrom(snapshot) && !archive.hasUntrackedChanges()) {
             log.event(() -> "tree unchanged, " + sourceName + " left as it was");
             return;
         }

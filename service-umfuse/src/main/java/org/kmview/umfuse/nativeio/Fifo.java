@@ -1,4 +1,4 @@
-package org.kmview.umfuse.fifo;
+package org.kmview.umfuse.nativeio;
 
 import java.io.IOException;
 
