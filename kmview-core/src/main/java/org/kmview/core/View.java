@@ -119,6 +119,15 @@ public final class View implements ServiceManager {
             }
 
             @Override
+            public void trapControlFileWrites(int pid) {
+                Tracer running = tracer;
+                if (running == null) {
+                    throw new IllegalStateException("the view is not running");
+                }
+                running.trapCalls(pid, Tracer.TRAP_WRITES);
+            }
+
+            @Override
             public WaitOutcome serveUntil(java.util.function.BooleanSupplier condition,
                                           java.util.function.IntPredicate serves, java.time.Duration timeout) {
                 Tracer running = tracer;

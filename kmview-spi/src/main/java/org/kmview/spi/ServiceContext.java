@@ -40,6 +40,20 @@ public interface ServiceContext {
     }
 
     /**
+     * Makes the process {@code pid} hand its writes to control files to their services, and
+     * its reads of them too, as a process that opened a control file for writing does itself.
+     * A FUSE daemon needs it when it got the descriptor of its device from another process
+     * ({@code fusermount} passes it over a socket).
+     *
+     * <p>Precondition: kmview called the service to serve a process's call.
+     *
+     * @throws UnsupportedOperationException if this view cannot trap a process's writes
+     */
+    default void trapControlFileWrites(int pid) {
+        throw new UnsupportedOperationException("this view cannot trap a process's writes");
+    }
+
+    /**
      * Lets the view's processes run until {@code condition} holds, while the service serves a
      * call: a FUSE daemon in the view must answer before a call on its file system can finish.
      * The stops of the threads {@code serves} accepts (by thread id) are served meanwhile, as

@@ -7,6 +7,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.OptionalInt;
 
@@ -42,7 +43,8 @@ final class FuseConnection implements ControlFile {
     private final Map<Integer, Boolean> holders = new HashMap<>();
     private long nextUnique = 1;
     private long outstanding;
-    private boolean initSent;
+    private boolean mounted;
+    private boolean initDone;
     private int minor;
     private int maxWrite = 4096;
     private int flags;
@@ -75,14 +77,13 @@ final class FuseConnection implements ControlFile {
     }
 
     /**
-     * Sends INIT, the first message a daemon reads after the mount. Its reply comes with the
-     * daemon's first write; the first request after it waits for it.
+     * Marks the connection mounted by the process {@code callerPid}. INIT, the first message a
+     * daemon reads, waits for the first request: by then a daemon that got the device from
+     * {@code fusermount} holds it, and can be made to trap its replies first.
      */
-    void start(int callerPid) throws IOException {
+    void start(int callerPid) {
         daemon = describe(callerPid);
-        long unique = send(FuseProtocol.INIT, 0, FuseProtocol.init());
-        initSent = true;
-        outstanding = unique;
+        mounted = true;
     }
 
     /** Returns whether the connection is still usable; false once the daemon failed or was unmounted. */
@@ -103,6 +104,10 @@ final class FuseConnection implements ControlFile {
         if (ended) {
             return true;
         }
+        if (!initDone) {
+            // The descriptor may be on its way from fusermount to the daemon, held by no process.
+            return false;
+        }
         if (holderLink != null && linksToPipe(holderLink)) {
             return false;
         }
@@ -112,6 +117,24 @@ final class FuseConnection implements ControlFile {
             context.debug(daemon + " no longer holds " + fifo.path() + ": its file system answers ENOTCONN");
         }
         return ended;
+    }
+
+    /** Returns every process other than kmview that holds the pipe open, by scanning /proc. */
+    private List<Integer> holderProcesses() {
+        List<Integer> found = new java.util.ArrayList<>();
+        long self = ProcessHandle.current().pid();
+        try (var processes = Files.newDirectoryStream(Path.of("/proc"), entry -> entry.getFileName().toString()
+                .chars().allMatch(Character::isDigit))) {
+            for (Path process : processes) {
+                int pid = Integer.parseInt(process.getFileName().toString());
+                if (pid != self && holdingLink(process.resolve("fd")) != null) {
+                    found.add(pid);
+                }
+            }
+        } catch (IOException e) {
+            context.debug("cannot list /proc: " + e.getMessage());
+        }
+        return found;
     }
 
     private Path findHolder() {
@@ -205,10 +228,23 @@ final class FuseConnection implements ControlFile {
     }
 
     private void awaitInit() throws IOException {
-        if (!initSent) {
+        if (!mounted) {
             throw new IOException("no file system is mounted on this connection");
         }
-        if (outstanding != 0) {
+        if (!initDone) {
+            initDone = true;
+            List<Integer> holders = holderProcesses();
+            if (holders.isEmpty()) {
+                ended = true;
+                fail(daemon + " ended before it answered any request");
+                throw new IOException(failure);
+            }
+            for (int pid : holders) {
+                // A daemon that got the descriptor from fusermount has not opened the device itself.
+                context.trapControlFileWrites(pid);
+            }
+            daemon = describe(holders.get(0));
+            outstanding = send(FuseProtocol.INIT, 0, FuseProtocol.init());
             Reply init = await(outstanding, "INIT");
             if (init.error() != 0) {
                 fail(daemon + " refused INIT with errno " + -init.error());

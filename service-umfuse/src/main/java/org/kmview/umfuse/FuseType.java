@@ -66,11 +66,11 @@ final class FuseType implements FileSystemType {
         Path root;
         try {
             root = Files.createTempDirectory(tempParent, "kmview-fuse-tree-");
-            connection.start(request.callerPid());
         } catch (IOException e) {
             throw new ServiceException(Errno.EIO, "cannot start the " + name + " mount of " + request.source() + ": "
                     + e.getMessage());
         }
+        connection.start(request.callerPid());
         log.event(() -> "mounted " + request.source() + " of " + connection.daemon() + (readWrite ? " read-write"
                 : " read-only"));
         return new FuseMount(connection, root, request.source(), mountOptions, readWrite, log);
