@@ -130,6 +130,25 @@ public interface VirtualMount {
     }
 
     /**
+     * Returns the processes of the view that serve this mount, such as a FUSE daemon; empty for
+     * a mount kmview serves itself. When the program has ended and only such processes are
+     * left, kmview unmounts their mounts, so they end and the view can end.
+     */
+    default java.util.Set<Integer> servingProcesses() {
+        return java.util.Set.of();
+    }
+
+    /**
+     * Returns the owner and group that stat shows for the entry at {@code relative}, where the
+     * mount keeps them itself because its host file could not take them (kmview not running as
+     * root); empty to show the host file's. A {@link StatView}'s own uid and gid come first.
+     * Called only for mounts with a {@link #statView}.
+     */
+    default Optional<Owner> ownerOf(String relative) {
+        return Optional.empty();
+    }
+
+    /**
      * Returns what {@code statfs(2)} on a path of the mount reports, or empty to report the file
      * system of the host path, as kmview does by default.
      */

@@ -44,6 +44,7 @@ final class FuseConnection implements ControlFile {
     private long nextUnique = 1;
     private long outstanding;
     private boolean mounted;
+    private int mounter;
     private boolean initDone;
     private int minor;
     private int maxWrite = 4096;
@@ -83,7 +84,20 @@ final class FuseConnection implements ControlFile {
      */
     void start(int callerPid) {
         daemon = describe(callerPid);
+        mounter = callerPid;
         mounted = true;
+    }
+
+    /**
+     * Returns the processes that serve the connection: those that hold the device, and the
+     * process that mounted it while it runs (fusermount waits there for the daemon to end).
+     */
+    java.util.Set<Integer> servingProcesses() {
+        java.util.Set<Integer> serving = new java.util.TreeSet<>(holderProcesses());
+        if (mounter > 0 && Files.isDirectory(Path.of("/proc", Integer.toString(mounter), "fd"))) {
+            serving.add(mounter);
+        }
+        return serving;
     }
 
     /** Returns whether the connection is still usable; false once the daemon failed or was unmounted. */

@@ -99,6 +99,17 @@ final class FuseMount implements VirtualMount {
         return Optional.of(root.toString());
     }
 
+    /** The daemon, and fusermount while it waits for the daemon, serve the mount. */
+    @Override
+    public java.util.Set<Integer> servingProcesses() {
+        return connection.servingProcesses();
+    }
+
+    @Override
+    public Optional<org.kmview.spi.Owner> ownerOf(String relative) {
+        return tree == null ? Optional.empty() : tree.ownerOf(relative);
+    }
+
     @Override
     public boolean readOnly() {
         return !readWrite;

@@ -39,10 +39,14 @@ final class Skeleton {
     /** The placeholders that still lack their content, by file key (device and inode). */
     private final Map<Object, ArchiveEntry> pending = new ConcurrentHashMap<>();
     private final Map<String, ArchiveEntry> directories = new LinkedHashMap<>();
+    /** The archive's owners of the host files that could not take them, by file key. */
+    private final Map<Object, org.kmview.spi.Owner> shownOwners;
     private boolean ownerFailureLogged;
 
-    private Skeleton(Path root, MountOptions options, boolean readWrite, MountLog log) {
+    private Skeleton(Path root, MountOptions options, boolean readWrite, MountLog log,
+                     Map<Object, org.kmview.spi.Owner> shownOwners) {
         this.root = root;
+        this.shownOwners = shownOwners;
         this.options = options;
         this.readWrite = readWrite;
         this.log = log;
@@ -57,7 +61,18 @@ final class Skeleton {
      */
     static Map<Object, ArchiveEntry> build(Path root, List<ArchiveEntry> entries, MountOptions options,
                                            boolean readWrite, MountLog log) throws IOException {
-        Skeleton skeleton = new Skeleton(root, options, readWrite, log);
+        return build(root, entries, options, readWrite, log, new java.util.HashMap<>());
+    }
+
+    /**
+     * Creates the tree as {@link #build(Path, List, MountOptions, boolean, MountLog)} does, and
+     * fills {@code shownOwners} with the archive's owner of each host file that could not take
+     * it (kmview not running as root), by file key, for stat to show.
+     */
+    static Map<Object, ArchiveEntry> build(Path root, List<ArchiveEntry> entries, MountOptions options,
+                                           boolean readWrite, MountLog log,
+                                           Map<Object, org.kmview.spi.Owner> shownOwners) throws IOException {
+        Skeleton skeleton = new Skeleton(root, options, readWrite, log, shownOwners);
         skeleton.create(latestByPath(entries, log));
         return skeleton.pending;
     }
@@ -227,6 +242,17 @@ final class Skeleton {
     private void owner(Path path, ArchiveEntry entry) {
         long uid = options.uid().orElse(applyArchiveOwners ? entry.uid() : ArchiveEntry.UNKNOWN);
         long gid = options.gid().orElse(applyArchiveOwners ? entry.gid() : ArchiveEntry.UNKNOWN);
+        if (!applyArchiveOwners && entry.uid() != ArchiveEntry.UNKNOWN && entry.gid() != ArchiveEntry.UNKNOWN) {
+            try {
+                Object key = Files.readAttributes(path, java.nio.file.attribute.BasicFileAttributes.class,
+                        java.nio.file.LinkOption.NOFOLLOW_LINKS).fileKey();
+                if (key != null) {
+                    shownOwners.put(key, new org.kmview.spi.Owner((int) entry.uid(), (int) entry.gid()));
+                }
+            } catch (IOException e) {
+                log.event(() -> "cannot read the file key of " + entry.path() + ": " + e);
+            }
+        }
         try {
             HostFiles.setOwner(path, uid, gid);
         } catch (IOException e) {

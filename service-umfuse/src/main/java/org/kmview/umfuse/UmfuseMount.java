@@ -48,6 +48,8 @@ final class UmfuseMount implements VirtualMount {
     private final boolean readWrite;
     private final MountLog log;
     private final Map<Object, ArchiveEntry> pending;
+    /** The archive's owners of the host files that could not take them, by file key. */
+    private final Map<Object, org.kmview.spi.Owner> shownOwners = new java.util.HashMap<>();
     /** The tree as the source has it: at mount, then after each sync. */
     private TreeScan snapshot;
     private final List<Path> workFiles;
@@ -87,12 +89,16 @@ final class UmfuseMount implements VirtualMount {
     static UmfuseMount createIn(Path root, Archive archive, String sourceName, MountOptions options,
                                 boolean readWrite, MountLog log, List<Path> workFiles) throws IOException {
         try {
-            Map<Object, ArchiveEntry> pending = Skeleton.build(root, archive.entries(), options, readWrite, log);
+            Map<Object, org.kmview.spi.Owner> shownOwners = new java.util.HashMap<>();
+            Map<Object, ArchiveEntry> pending = Skeleton.build(root, archive.entries(), options, readWrite, log,
+                    shownOwners);
             TreeScan snapshot = TreeScan.of(root);
             log.event(() -> "mounted " + sourceName + (readWrite ? " read-write" : " read-only") + " in " + root
                     + ": " + snapshot.nodes().size() + " entries, " + pending.size() + " files to materialise");
-            return new UmfuseMount(root, archive, sourceName, options, readWrite, log, pending, snapshot,
+            UmfuseMount mount = new UmfuseMount(root, archive, sourceName, options, readWrite, log, pending, snapshot,
                     List.copyOf(workFiles));
+            mount.shownOwners.putAll(shownOwners);
+            return mount;
         } catch (IOException | RuntimeException e) {
             deleteQuietly(root, log);
             throw e;
@@ -136,6 +142,26 @@ final class UmfuseMount implements VirtualMount {
             return PathMapping.hidden();
         }
         return PathMapping.host(path.toString());
+    }
+
+    /**
+     * Shows the archive's owner of an entry whose host file could not take it, as a FUSE file
+     * system run by an ordinary user shows the owners its source stores.
+     */
+    // NOTE: owners are kept by file key, so a file created in the tree after another was removed
+    // may show the removed file's owner if the host reuses its inode number.
+    @Override
+    public Optional<org.kmview.spi.Owner> ownerOf(String relative) {
+        if (shownOwners.isEmpty()) {
+            return Optional.empty();
+        }
+        try {
+            Object key = Files.readAttributes(relative.isEmpty() ? root : root.resolve(relative),
+                    BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS).fileKey();
+            return Optional.ofNullable(shownOwners.get(key));
+        } catch (IOException e) {
+            return Optional.empty();
+        }
     }
 
     @Override

@@ -180,6 +180,42 @@ public final class Dispatcher implements SyscallHandler {
         interpreted.forget(tid);
     }
 
+    /**
+     * Unmounts, newest first, the mounts whose serving processes (FUSE daemons) are all that is
+     * left of the view once the program ended, as a machine unmounts its file systems when it
+     * shuts down. Their daemons then end, and so does the view.
+     */
+    @Override
+    public void onProgramGone(java.util.Set<Integer> threads) {
+        java.util.Set<Integer> processes = new java.util.HashSet<>();
+        for (int thread : threads) {
+            processes.add(tgid(thread));
+        }
+        List<MountTable.Entry> served = new java.util.ArrayList<>();
+        java.util.Set<Integer> servers = new java.util.HashSet<>();
+        for (MountTable.Entry entry : mounts.entries()) {
+            java.util.Set<Integer> serving;
+            try {
+                serving = entry.mount().servingProcesses();
+            } catch (RuntimeException e) {
+                LOG.error("service {} failed to name the processes serving {}", entry.service(), entry.mountPoint(), e);
+                continue;
+            }
+            if (!serving.isEmpty()) {
+                served.add(entry);
+                servers.addAll(serving);
+            }
+        }
+        if (served.isEmpty() || !servers.containsAll(processes)) {
+            return;
+        }
+        for (int i = served.size() - 1; i >= 0; i--) {
+            MountTable.Entry entry = served.get(i);
+            LOG.debug("the program ended and only the processes serving {} are left; unmounting it", entry.mountPoint());
+            mounts.remove(entry.mountPoint()).ifPresent(Dispatcher::unmount);
+        }
+    }
+
     private void onManagementCall(SyscallStop stop, int nr) {
         switch (nr) {
             case ManagementCall.PING -> stop.skip(kmviewPid);

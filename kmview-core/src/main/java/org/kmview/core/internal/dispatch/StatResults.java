@@ -5,6 +5,7 @@ import java.nio.ByteOrder;
 import java.util.Optional;
 
 import org.kmview.core.internal.tracer.SyscallStop;
+import org.kmview.spi.Owner;
 import org.kmview.spi.StatView;
 
 /**
@@ -15,6 +16,9 @@ import org.kmview.spi.StatView;
  * the host file's values.
  */
 final class StatResults {
+
+    private static final org.apache.logging.log4j.Logger LOG =
+            org.apache.logging.log4j.LogManager.getLogger(StatResults.class);
 
     // struct stat on x86_64 (asm/stat.h).
     private static final int STAT_DEV = 0;
@@ -45,6 +49,16 @@ final class StatResults {
         }
         int minor = mounts.deviceMinor(shown.get());
         StatView statView = view.get();
+        Optional<Owner> owner = Optional.empty();
+        if (statView.uid() < 0 || statView.gid() < 0) {
+            try {
+                owner = shown.get().mount().ownerOf(MountTable.relative(shown.get().mountPoint(), viewPath));
+            } catch (RuntimeException e) {
+                LOG.error("[{}] service {} failed to give the owner of {}", stop.tracee().tid(), shown.get().service(),
+                        viewPath, e);
+            }
+        }
+        Optional<Owner> shownOwner = owner;
         stop.atExit(exit -> {
             if (exit.returnValue() != 0) {
                 return;
@@ -55,38 +69,41 @@ final class StatResults {
             }
             ByteBuffer fields = ByteBuffer.wrap(raw).order(ByteOrder.nativeOrder());
             if (statx) {
-                patchStatx(fields, statView, minor);
+                patchStatx(fields, statView, minor, shownOwner);
             } else {
-                patchStat(fields, statView, minor);
+                patchStat(fields, statView, minor, shownOwner);
             }
             exit.write(buffer, raw);
         });
     }
 
-    private static void patchStat(ByteBuffer fields, StatView view, int minor) {
+    private static void patchStat(ByteBuffer fields, StatView view, int minor, Optional<Owner> owner) {
         if (view.ownDevice()) {
             fields.putLong(STAT_DEV, encodeDevice(0, minor));
         }
         fields.putInt(STAT_MODE, view.mode(fields.getInt(STAT_MODE)));
-        if (view.uid() >= 0) {
-            fields.putInt(STAT_UID, view.uid());
-        }
-        if (view.gid() >= 0) {
-            fields.putInt(STAT_GID, view.gid());
-        }
+        patchOwner(fields, view, owner, STAT_UID, STAT_GID);
     }
 
-    private static void patchStatx(ByteBuffer fields, StatView view, int minor) {
+    private static void patchStatx(ByteBuffer fields, StatView view, int minor, Optional<Owner> owner) {
         if (view.ownDevice()) {
             fields.putInt(STATX_DEV_MAJOR, 0);
             fields.putInt(STATX_DEV_MINOR, minor);
         }
         fields.putShort(STATX_MODE, (short) view.mode(fields.getShort(STATX_MODE) & 0xffff));
+        patchOwner(fields, view, owner, STATX_UID, STATX_GID);
+    }
+
+    private static void patchOwner(ByteBuffer fields, StatView view, Optional<Owner> owner, int uidAt, int gidAt) {
         if (view.uid() >= 0) {
-            fields.putInt(STATX_UID, view.uid());
+            fields.putInt(uidAt, view.uid());
+        } else if (owner.isPresent()) {
+            fields.putInt(uidAt, owner.get().uid());
         }
         if (view.gid() >= 0) {
-            fields.putInt(STATX_GID, view.gid());
+            fields.putInt(gidAt, view.gid());
+        } else if (owner.isPresent()) {
+            fields.putInt(gidAt, owner.get().gid());
         }
     }
 

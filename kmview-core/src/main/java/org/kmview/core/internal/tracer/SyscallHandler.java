@@ -16,4 +16,12 @@ public interface SyscallHandler {
     /** Forgets what the handler keeps for a thread that ended. */
     default void onProcessExit(int tid) {
     }
+
+    /**
+     * Tells the handler, once the program has ended and again after each thread that ends
+     * later, which threads of the view are left, by thread id. The handler may end the mounts
+     * that only those threads keep running, so the view can end.
+     */
+    default void onProgramGone(java.util.Set<Integer> threads) {
+    }
 }

@@ -562,6 +562,9 @@ public final class Tracer {
             exitStatus = exited(status) ? (status >> 8) & 0xff : 128 + (status & 0x7f);
             LOG.debug("[{}] program ended with status {}", tid, exitStatus);
         }
+        if (exitStatus >= 0 && !tracees.isEmpty()) {
+            handler.onProgramGone(new java.util.TreeSet<>(tracees.keySet()));
+        }
     }
 
     private SyscallStop newStop() {

@@ -465,4 +465,93 @@ class TracerTest {
         assertEquals(2, calls[0], "the child's management call reached the handler");
         verify(ptrace, never()).pokeUser(ScriptedKernel.CHILD, 15 * 8, 317);
     }
+
+    private static final int DAEMON = 5_000_003;
+
+    @Test
+    void serveUntilServesChosenThreadsAndHoldsOthers() {
+        kernel.seccompStop(DAEMON, ManagementCall.PING)
+                .seccompStop(PROGRAM, ManagementCall.PING)
+                .seccompStop(CHILD, ManagementCall.PING)
+                .seccompStop(DAEMON, ManagementCall.PING)
+                .waitStatus(DAEMON, ScriptedKernel.exited(0))
+                .waitStatus(CHILD, ScriptedKernel.exited(0))
+                .waitStatus(PROGRAM, ScriptedKernel.exited(0));
+        List<Integer> served = new ArrayList<>();
+        List<org.kmview.spi.ServiceContext.WaitOutcome> outcomes = new ArrayList<>();
+        Tracer[] tracer = new Tracer[1];
+        tracer[0] = kernel.tracer(stop -> {
+            int tid = stop.tracee().tid();
+            served.add(tid);
+            if (tid == PROGRAM) {
+                outcomes.add(tracer[0].serveUntil(() -> served.lastIndexOf(DAEMON) > 0, thread -> thread == DAEMON,
+                        1_000_000_000L));
+            }
+            stop.skip(0);
+        });
+
+        assertEquals(0, kernel.run(tracer[0]));
+
+        assertEquals(List.of(org.kmview.spi.ServiceContext.WaitOutcome.DONE), outcomes);
+        assertEquals(List.of(DAEMON, PROGRAM, DAEMON, CHILD), served, "the child's stop waited for the program's handler");
+    }
+
+    @Test
+    void serveUntilRefusesToWaitForItsCaller() {
+        kernel.seccompStop(PROGRAM, ManagementCall.PING)
+                .waitStatus(PROGRAM, ScriptedKernel.exited(0));
+        List<org.kmview.spi.ServiceContext.WaitOutcome> outcomes = new ArrayList<>();
+        Tracer[] tracer = new Tracer[1];
+        tracer[0] = kernel.tracer(stop -> {
+            outcomes.add(tracer[0].serveUntil(() -> false, thread -> thread == PROGRAM, 1_000_000_000L));
+            stop.skip(0);
+        });
+
+        kernel.run(tracer[0]);
+
+        assertEquals(List.of(org.kmview.spi.ServiceContext.WaitOutcome.CALLER_WAITED_FOR), outcomes);
+    }
+
+    @Test
+    void serveUntilEndsWhenServedThreadsEnd() {
+        kernel.seccompStop(DAEMON, ManagementCall.PING)
+                .seccompStop(PROGRAM, ManagementCall.PING)
+                .waitStatus(DAEMON, ScriptedKernel.exited(1))
+                .waitStatus(PROGRAM, ScriptedKernel.exited(0));
+        List<org.kmview.spi.ServiceContext.WaitOutcome> outcomes = new ArrayList<>();
+        Tracer[] tracer = new Tracer[1];
+        tracer[0] = kernel.tracer(stop -> {
+            if (stop.tracee().tid() == PROGRAM) {
+                outcomes.add(tracer[0].serveUntil(() -> false, thread -> thread == DAEMON, 1_000_000_000L));
+            }
+            stop.skip(0);
+        });
+
+        kernel.run(tracer[0]);
+
+        assertEquals(List.of(org.kmview.spi.ServiceContext.WaitOutcome.NONE_LEFT), outcomes);
+    }
+
+    @Test
+    void handlerHearsWhichThreadsOutliveProgram() {
+        kernel.seccompStop(CHILD, ManagementCall.PING)
+                .waitStatus(PROGRAM, ScriptedKernel.exited(4))
+                .waitStatus(CHILD, ScriptedKernel.exited(0));
+        List<java.util.Set<Integer>> left = new ArrayList<>();
+        SyscallHandler handler = new SyscallHandler() {
+            @Override
+            public void onEntry(SyscallStop stop) {
+                stop.skip(0);
+            }
+
+            @Override
+            public void onProgramGone(java.util.Set<Integer> threads) {
+                left.add(threads);
+            }
+        };
+
+        assertEquals(4, kernel.run(handler));
+
+        assertEquals(List.of(java.util.Set.of(CHILD)), left);
+    }
 }
