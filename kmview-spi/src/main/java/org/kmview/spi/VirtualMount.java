@@ -157,6 +157,32 @@ public interface VirtualMount {
     }
 
     /**
+     * Returns whether changes by path below the mount go to {@link #forward} first, so the
+     * mount's source may refuse them before the kernel makes them.
+     */
+    default boolean forwardsOperations() {
+        return false;
+    }
+
+    /**
+     * Lets the mount's source make {@code operation} before the kernel makes it on the host path,
+     * at the entry of the process's call. Called only if {@link #forwardsOperations} returns
+     * true, and followed by {@link #forwarded} at the call's exit.
+     *
+     * @throws ServiceException with the errno the call fails with instead; the kernel then does
+     *         nothing
+     */
+    default void forward(Operation operation) throws ServiceException {
+    }
+
+    /**
+     * Tells the mount how the kernel's own run of a forwarded operation ended, at the call's
+     * exit: whether it changed the host path too.
+     */
+    default void forwarded(Operation operation, boolean succeeded) {
+    }
+
+    /**
      * Returns whether the mount keeps files in a cache that it writes back to their source, and
      * so wants {@link #sync} calls: a FUSE daemon's file system.
      */

@@ -30,9 +30,11 @@ final class FuseArchive implements Archive {
     private static final int O_WRONLY = 1;
     private static final int O_CREAT = 0100;
     private static final int O_EXCL = 0200;
+    private static final int O_TRUNC = 01000;
     private static final int O_DIRECTORY = 0200000;
     private static final int ENOENT = 2;
     private static final int ENOSYS = 38;
+    private static final long RENAME_EXCHANGE = 2;
     private static final int ENODATA = 61;
     private static final int ERANGE = 34;
     private static final int EOPNOTSUPP = 95;
@@ -226,6 +228,161 @@ final class FuseArchive implements Archive {
         writeEntry(node.entry());
     }
 
+    /**
+     * Makes a change by path in the daemon before the kernel makes it in the private copy, as the
+     * kernel's FUSE sends it at once. A change on a path the daemon does not know yet (one made
+     * before its parent reached the daemon) is left to the next write-back.
+     *
+     * @return whether the daemon got the change
+     * @throws RefusedRequest with the daemon's errno, which the process's call then returns
+     * @throws IOException if the connection failed
+     */
+    boolean forward(org.kmview.spi.Operation operation) throws IOException {
+        String path = operation.path();
+        Node node = nodes.get(path);
+        Node parent = path.isEmpty() ? null : nodes.get(EntryPaths.parent(path));
+        String name = nameOf(path);
+        if (operation instanceof org.kmview.spi.Operation.MakeDirectory make && parent != null) {
+            FuseProtocol.Entry entry = counted(FuseProtocol.Entry.parse(call(FuseProtocol.MKDIR, parent.nodeId(),
+                    FuseProtocol.mkdir(make.mode(), name), display(path))));
+            nodes.put(path, new Node(entry.nodeId(), S_IFDIR));
+        } else if (operation instanceof org.kmview.spi.Operation.Create create && parent != null) {
+            byte[] reply = call(FuseProtocol.CREATE, parent.nodeId(),
+                    FuseProtocol.create(O_WRONLY | O_CREAT, S_IFREG | create.mode(), name), display(path));
+            long nodeId = counted(FuseProtocol.Entry.parse(reply)).nodeId();
+            nodes.put(path, new Node(nodeId, S_IFREG));
+            close(nodeId, FuseProtocol.handle(reply, FuseProtocol.ENTRY_OUT), O_WRONLY, path);
+        } else if (operation instanceof org.kmview.spi.Operation.OpenForWriting open && node != null
+                && node.type() == S_IFREG) {
+            if ((open.flags() & O_TRUNC) != 0) {
+                call(FuseProtocol.SETATTR, node.nodeId(), FuseProtocol.setattr(FuseProtocol.FATTR_SIZE, 0, 0, 0, 0, 0, 0),
+                        display(path));
+            }
+            int flags = open.flags() & ~(O_CREAT | O_EXCL | O_TRUNC);
+            long handle = FuseProtocol.handle(call(FuseProtocol.OPEN, node.nodeId(), FuseProtocol.open(flags),
+                    display(path)), 0);
+            close(node.nodeId(), handle, flags, path);
+        } else if (operation instanceof org.kmview.spi.Operation.Remove remove && node != null && parent != null) {
+            call(remove.directory() ? FuseProtocol.RMDIR : FuseProtocol.UNLINK, parent.nodeId(), FuseProtocol.name(name),
+                    display(path));
+            forgetPaths(path);
+        } else if (operation instanceof org.kmview.spi.Operation.Rename rename && node != null && parent != null
+                && nodes.containsKey(EntryPaths.parent(rename.target()))) {
+            forwardRename(rename, parent, name);
+        } else if (operation instanceof org.kmview.spi.Operation.Link link && node != null
+                && nodes.containsKey(EntryPaths.parent(link.target()))) {
+            link(path, link.target());
+        } else if (operation instanceof org.kmview.spi.Operation.Symlink symlink && parent != null) {
+            FuseProtocol.Entry entry = counted(FuseProtocol.Entry.parse(call(FuseProtocol.SYMLINK, parent.nodeId(),
+                    FuseProtocol.symlink(name, symlink.linkTarget()), display(path))));
+            nodes.put(path, new Node(entry.nodeId(), S_IFLNK));
+        } else if (operation instanceof org.kmview.spi.Operation.SetMode mode && node != null) {
+            call(FuseProtocol.SETATTR, node.nodeId(), FuseProtocol.setattr(FuseProtocol.FATTR_MODE, 0, mode.mode(), 0, 0,
+                    0, 0), display(path));
+        } else if (operation instanceof org.kmview.spi.Operation.SetOwner owner && node != null) {
+            int valid = (owner.uid() != -1 ? FuseProtocol.FATTR_UID : 0) | (owner.gid() != -1 ? FuseProtocol.FATTR_GID : 0);
+            if (valid != 0) {
+                call(FuseProtocol.SETATTR, node.nodeId(), FuseProtocol.setattr(valid, 0, 0, owner.uid(), owner.gid(), 0,
+                        0), display(path));
+            }
+        } else if (operation instanceof org.kmview.spi.Operation.Truncate truncate && node != null) {
+            call(FuseProtocol.SETATTR, node.nodeId(), FuseProtocol.setattr(FuseProtocol.FATTR_SIZE, truncate.size(), 0,
+                    0, 0, 0, 0), display(path));
+        } else if (operation instanceof org.kmview.spi.Operation.SetTimes times && node != null) {
+            forwardTimes(times, node, path);
+        } else if (operation instanceof org.kmview.spi.Operation.SetAttribute attribute && node != null
+                && attributesSupported) {
+            call(FuseProtocol.SETXATTR, node.nodeId(), FuseProtocol.setxattr(attribute.name(), attribute.value(),
+                    attribute.flags()), attribute.name() + " of " + display(path));
+            attributes.computeIfAbsent(path, known -> new java.util.LinkedHashMap<>()).put(attribute.name(),
+                    attribute.value().clone());
+        } else if (operation instanceof org.kmview.spi.Operation.RemoveAttribute attribute && node != null
+                && attributesSupported) {
+            call(FuseProtocol.REMOVEXATTR, node.nodeId(), FuseProtocol.name(attribute.name()),
+                    attribute.name() + " of " + display(path));
+            Map<String, byte[]> known = attributes.get(path);
+            if (known != null) {
+                known.remove(attribute.name());
+            }
+        } else {
+            log.event(() -> "left " + operation + " to the next write-back: " + display(path)
+                    + " or its directory is not in " + connection.daemon() + "'s tree yet");
+            return false;
+        }
+        return true;
+    }
+
+    private void forwardRename(org.kmview.spi.Operation.Rename rename, Node parent, String name) throws IOException {
+        String path = rename.path();
+        Node newParent = nodes.get(EntryPaths.parent(rename.target()));
+        String what = display(path) + " to " + display(rename.target());
+        if (rename.flags() == 0) {
+            call(FuseProtocol.RENAME, parent.nodeId(), FuseProtocol.rename(newParent.nodeId(), name,
+                    nameOf(rename.target())), what);
+        } else {
+            call(FuseProtocol.RENAME2, parent.nodeId(), FuseProtocol.rename2(newParent.nodeId(), rename.flags(), name,
+                    nameOf(rename.target())), what);
+        }
+        if ((rename.flags() & RENAME_EXCHANGE) != 0) {
+            swapPaths(path, rename.target());
+        } else {
+            forgetPaths(rename.target());
+            movePaths(path, rename.target());
+        }
+    }
+
+    private void forwardTimes(org.kmview.spi.Operation.SetTimes times, Node node, String path) throws IOException {
+        int valid = 0;
+        if (times.atimeNanos() >= 0) {
+            valid |= FuseProtocol.FATTR_ATIME;
+        } else if (times.now()) {
+            valid |= FuseProtocol.FATTR_ATIME | FuseProtocol.FATTR_ATIME_NOW;
+        }
+        if (times.mtimeNanos() >= 0) {
+            valid |= FuseProtocol.FATTR_MTIME;
+        } else if (times.now()) {
+            valid |= FuseProtocol.FATTR_MTIME | FuseProtocol.FATTR_MTIME_NOW;
+        }
+        if (valid != 0) {
+            call(FuseProtocol.SETATTR, node.nodeId(), FuseProtocol.setattr(valid, 0, 0, 0, 0,
+                    Math.max(times.atimeNanos(), 0), Math.max(times.mtimeNanos(), 0)), display(path));
+        }
+    }
+
+    /** Drops {@code path} and every known path below it, gone from the daemon. */
+    private void forgetPaths(String path) {
+        nodes.keySet().removeIf(known -> known.equals(path) || known.startsWith(path + "/"));
+        attributes.keySet().removeIf(known -> known.equals(path) || known.startsWith(path + "/"));
+    }
+
+    /** Moves {@code from} and every known path below it to {@code to}. */
+    private void movePaths(String from, String to) {
+        for (Map<String, ?> map : List.<Map<String, ?>>of(nodes, attributes)) {
+            movePaths(map, from, to);
+        }
+    }
+
+    private static <T> void movePaths(Map<String, T> map, String from, String to) {
+        Map<String, T> moved = new HashMap<>();
+        map.entrySet().removeIf(known -> {
+            String path = known.getKey();
+            if (path.equals(from) || path.startsWith(from + "/")) {
+                moved.put(to + path.substring(from.length()), known.getValue());
+                return true;
+            }
+            return false;
+        });
+        map.putAll(moved);
+    }
+
+    /** Swaps {@code first} and {@code second}, with the paths below them, as RENAME_EXCHANGE does. */
+    private void swapPaths(String first, String second) {
+        String aside = first + "/\0exchange";
+        movePaths(first, aside);
+        movePaths(second, first);
+        movePaths(aside, second);
+    }
+
     /** Extended attributes are not part of the recorded node states, so every unmount compares them. */
     @Override
     public boolean hasUntrackedChanges() {
@@ -376,7 +533,7 @@ final class FuseArchive implements Archive {
             }
         }
         throw new RefusedRequest(FuseProtocol.opcodeName(opcode) + " " + display(path) + " kept growing in "
-                + connection.daemon());
+                + connection.daemon(), ERANGE);
     }
 
     private byte[] unsupportedAttributes(int error, int opcode, String path) throws IOException {
@@ -389,7 +546,7 @@ final class FuseArchive implements Archive {
             return null;
         }
         throw new RefusedRequest(FuseProtocol.opcodeName(opcode) + " " + display(path) + " failed in "
-                + connection.daemon() + " with errno " + -error);
+                + connection.daemon() + " with errno " + -error, -error);
     }
 
     /**
@@ -446,7 +603,7 @@ final class FuseArchive implements Archive {
                         FuseProtocol.name(name));
                 if (reply.error() != 0 && reply.error() != -ENODATA) {
                     throw new RefusedRequest("REMOVEXATTR " + name + " of " + display(path) + " failed in "
-                            + connection.daemon() + " with errno " + -reply.error());
+                            + connection.daemon() + " with errno " + -reply.error(), -reply.error());
                 }
             }
         }
@@ -466,7 +623,7 @@ final class FuseArchive implements Archive {
         connection.call(FuseProtocol.RELEASE, nodeId, FuseProtocol.release(handle, flags));
         if (flushed.error() != 0 && flushed.error() != -ENOSYS) {
             throw new RefusedRequest("FLUSH " + display(path) + " failed in " + connection.daemon() + " with errno "
-                    + -flushed.error());
+                    + -flushed.error(), -flushed.error());
         }
     }
 
@@ -508,26 +665,7 @@ final class FuseArchive implements Archive {
         }
         call(FuseProtocol.RENAME, oldParent.nodeId(), FuseProtocol.rename(newParent.nodeId(), nameOf(from), nameOf(to)),
                 display(from) + " to " + display(to));
-        Map<String, Node> moved = new HashMap<>();
-        nodes.entrySet().removeIf(known -> {
-            String path = known.getKey();
-            if (path.equals(from) || path.startsWith(from + "/")) {
-                moved.put(to + path.substring(from.length()), known.getValue());
-                return true;
-            }
-            return false;
-        });
-        nodes.putAll(moved);
-        Map<String, Map<String, byte[]>> movedAttributes = new HashMap<>();
-        attributes.entrySet().removeIf(known -> {
-            String path = known.getKey();
-            if (path.equals(from) || path.startsWith(from + "/")) {
-                movedAttributes.put(to + path.substring(from.length()), known.getValue());
-                return true;
-            }
-            return false;
-        });
-        attributes.putAll(movedAttributes);
+        movePaths(from, to);
         log.event(() -> "renamed " + from + " to " + to + " in " + connection.daemon());
     }
 
@@ -587,17 +725,24 @@ final class FuseArchive implements Archive {
         FuseConnection.Reply reply = connection.call(opcode, nodeId, body);
         if (reply.error() != 0) {
             throw new RefusedRequest(FuseProtocol.opcodeName(opcode) + " " + what + " failed in " + connection.daemon()
-                    + " with errno " + -reply.error());
+                    + " with errno " + -reply.error(), -reply.error());
         }
         return reply.payload();
     }
 
     /** A request the daemon answered with an errno; the connection is still usable. */
-    private static final class RefusedRequest extends IOException {
+    static final class RefusedRequest extends IOException {
         private static final long serialVersionUID = 1L;
+        private final int errno;
 
-        RefusedRequest(String message) {
+        RefusedRequest(String message, int errno) {
             super(message);
+            this.errno = errno;
+        }
+
+        /** Returns the positive errno the daemon answered with. */
+        int errno() {
+            return errno;
         }
     }
 

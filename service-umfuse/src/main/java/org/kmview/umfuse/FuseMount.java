@@ -7,6 +7,7 @@ import java.util.Optional;
 
 import org.kmview.spi.Errno;
 import org.kmview.spi.FileSystemStats;
+import org.kmview.spi.Operation;
 import org.kmview.spi.PathMapping;
 import org.kmview.spi.ServiceException;
 import org.kmview.spi.StatView;
@@ -22,6 +23,8 @@ import org.kmview.spi.VirtualMount;
  */
 final class FuseMount implements VirtualMount {
 
+    private static final long RENAME_EXCHANGE = 2;
+
     private final FuseConnection connection;
     private final Path root;
     private final String sourceName;
@@ -30,6 +33,8 @@ final class FuseMount implements VirtualMount {
     private final MountLog log;
     private UmfuseMount tree;
     private FuseArchive archive;
+    /** The forwarded operations the daemon got, until their calls end. */
+    private final java.util.Set<Operation> sent = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
     private boolean failed;
 
     FuseMount(FuseConnection connection, Path root, String sourceName, MountOptions options, boolean readWrite,
@@ -127,6 +132,62 @@ final class FuseMount implements VirtualMount {
         } catch (IOException e) {
             log.event(() -> "STATFS failed: " + e.getMessage());
             return Optional.empty();
+        }
+    }
+
+    /** Changes by path go to the daemon first, so it may refuse them as it would through the kernel. */
+    @Override
+    public boolean forwardsOperations() {
+        return readWrite;
+    }
+
+    /**
+     * Sends a change by path to the daemon at the entry of the process's call. The daemon's
+     * errno becomes the call's; on success the kernel makes the same change in the private copy.
+     */
+    @Override
+    public void forward(Operation operation) throws ServiceException {
+        Optional<UmfuseMount> mount = tree();
+        if (connection.ended()) {
+            throw new ServiceException(Errno.ENOTCONN, connection.daemon() + " has ended");
+        }
+        if (mount.isEmpty() || !connection.usable()) {
+            throw new ServiceException(Errno.EIO, connection.daemon() + " failed: " + connection.failure());
+        }
+        try {
+            if (archive.forward(operation)) {
+                sent.add(operation);
+            }
+        } catch (FuseArchive.RefusedRequest e) {
+            log.event(e::getMessage);
+            throw new ServiceException(Errno.of(e.errno()), e.getMessage());
+        } catch (IOException e) {
+            throw new ServiceException(connection.ended() ? Errno.ENOTCONN : Errno.EIO, e.getMessage());
+        }
+    }
+
+    /** Records a forwarded change in the tree the write-back compares with, once the kernel made it too. */
+    @Override
+    public void forwarded(Operation operation, boolean succeeded) {
+        if (tree == null || !sent.remove(operation)) {
+            return;
+        }
+        if (!succeeded) {
+            // NOTE: the daemon made a change that failed in the private copy; the write-back
+            // compares with the tree recorded before, so the two may differ until the unmount.
+            log.warning(connection.daemon() + " made " + operation + " but the private copy refused it");
+            return;
+        }
+        if (operation instanceof Operation.Rename rename) {
+            if ((rename.flags() & RENAME_EXCHANGE) != 0) {
+                tree.adoptExchange(rename.path(), rename.target());
+            } else {
+                tree.adoptMove(rename.path(), rename.target());
+            }
+        } else if (operation instanceof Operation.Link link) {
+            tree.adopt(link.path(), link.target());
+        } else if (!(operation instanceof Operation.SetAttribute) && !(operation instanceof Operation.RemoveAttribute)) {
+            tree.adopt(operation.path());
         }
     }
 

@@ -47,6 +47,7 @@ final class FuseProtocol {
     static final int CREATE = 35;
     static final int DESTROY = 38;
     static final int READDIRPLUS = 44;
+    static final int RENAME2 = 45;
 
     /** INIT flag: the daemon may take writes larger than 4 KiB. */
     static final int FUSE_BIG_WRITES = 1 << 5;
@@ -59,6 +60,8 @@ final class FuseProtocol {
     static final int FATTR_SIZE = 8;
     static final int FATTR_ATIME = 16;
     static final int FATTR_MTIME = 32;
+    static final int FATTR_ATIME_NOW = 1 << 7;
+    static final int FATTR_MTIME_NOW = 1 << 8;
 
     static final int IN_HEADER = 40;
     static final int OUT_HEADER = 16;
@@ -103,6 +106,7 @@ final class FuseProtocol {
             case CREATE -> "CREATE";
             case DESTROY -> "DESTROY";
             case READDIRPLUS -> "READDIRPLUS";
+            case RENAME2 -> "RENAME2";
             default -> "opcode " + opcode;
         };
     }
@@ -172,6 +176,11 @@ final class FuseProtocol {
         return concat(buffer(8).putLong(newParent).array(), name(oldName), name(newName));
     }
 
+    /** The body of RENAME2: as RENAME, with the renameat2 flags. */
+    static byte[] rename2(long newParent, long flags, String oldName, String newName) {
+        return concat(buffer(16).putLong(newParent).putInt((int) flags).array(), name(oldName), name(newName));
+    }
+
     /** The body of LINK, sent to the new parent: the node to link, the new name. */
     static byte[] link(long nodeId, String newName) {
         return concat(buffer(8).putLong(nodeId).array(), name(newName));
@@ -189,7 +198,12 @@ final class FuseProtocol {
 
     /** The body of SETXATTR: the value size, flags 0 (create or replace), the name, the value. */
     static byte[] setxattr(String name, byte[] value) {
-        return concat(buffer(8).putInt(value.length).array(), name(name), value);
+        return setxattr(name, value, 0);
+    }
+
+    /** The body of SETXATTR with the setxattr(2) flags (XATTR_CREATE, XATTR_REPLACE). */
+    static byte[] setxattr(String name, byte[] value, int flags) {
+        return concat(buffer(8).putInt(value.length).putInt(flags).array(), name(name), value);
     }
 
     /** Returns the size a LISTXATTR or GETXATTR reply with buffer size 0 gives ({@code struct fuse_getxattr_out}). */

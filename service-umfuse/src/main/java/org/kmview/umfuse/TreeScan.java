@@ -63,6 +63,28 @@ final class TreeScan {
         nodes.put(node.path(), node);
     }
 
+    /** Drops {@code path} and every node below it. */
+    void removeTree(String path) {
+        nodes.keySet().removeIf(known -> known.equals(path) || known.startsWith(path + "/"));
+    }
+
+    /** Moves {@code from} and every node below it to {@code to}, replacing what was there. */
+    void moveTree(String from, String to) {
+        removeTree(to);
+        Map<String, Node> moved = new LinkedHashMap<>();
+        nodes.entrySet().removeIf(known -> {
+            String path = known.getKey();
+            if (path.equals(from) || path.startsWith(from + "/")) {
+                String renamed = to + path.substring(from.length());
+                Node node = known.getValue();
+                moved.put(renamed, new Node(renamed, node.state(), node.atime(), node.uid(), node.gid(), node.fileKey()));
+                return true;
+            }
+            return false;
+        });
+        nodes.putAll(moved);
+    }
+
     /** Returns the nodes by path, parents before children. */
     Map<String, Node> nodes() {
         return nodes;

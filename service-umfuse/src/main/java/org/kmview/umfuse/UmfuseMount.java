@@ -285,6 +285,46 @@ final class UmfuseMount implements VirtualMount {
     }
 
     /**
+     * Records that the source now has the entries at {@code paths} as the private copy has
+     * them, after a change made in both (a forwarded operation): the write-back then skips them.
+     * A path that no longer exists is dropped with what lay below it, and each path's directory
+     * is recorded too, since the change touched its time.
+     */
+    synchronized void adopt(String... paths) {
+        try {
+            for (String path : paths) {
+                Optional<TreeScan.Node> now = path.isEmpty() ? Optional.empty() : TreeScan.node(root, path);
+                if (now.isPresent()) {
+                    snapshot.put(now.get());
+                } else if (!path.isEmpty()) {
+                    snapshot.removeTree(path);
+                }
+                String parent = EntryPaths.parent(path);
+                if (!path.isEmpty() && !parent.isEmpty() && snapshot.nodes().containsKey(parent)) {
+                    TreeScan.node(root, parent).ifPresent(snapshot::put);
+                }
+            }
+        } catch (IOException e) {
+            log.event(() -> "cannot record " + String.join(", ", paths) + ": " + e.getMessage());
+        }
+    }
+
+    /** Records a rename that the source made too, with the entries below a directory. */
+    synchronized void adoptMove(String from, String to) {
+        snapshot.moveTree(from, to);
+        adopt(to, from);
+    }
+
+    /** Records that the source and the private copy swapped {@code first} and {@code second}. */
+    synchronized void adoptExchange(String first, String second) {
+        String aside = first + "/\0exchange";
+        snapshot.moveTree(first, aside);
+        snapshot.moveTree(second, first);
+        snapshot.moveTree(aside, second);
+        adopt(first, second);
+    }
+
+    /**
      * Unmounts without writing back, because the source can no longer take the changes (its
      * FUSE daemon ended): a changed tree is kept and its path logged, an unchanged one deleted.
      */

@@ -167,7 +167,7 @@ public final class Dispatcher implements SyscallHandler {
                     readFromControlFile(stop);
                 }
             }
-            case SYNC -> sync(stop, syscall);
+            case SYNC, SYNC_ALL -> sync(stop, syscall);
             case DESCRIPTOR_CHANGE -> changeThroughDescriptor(stop, syscall);
             case NONE -> {
             }
@@ -310,11 +310,13 @@ public final class Dispatcher implements SyscallHandler {
             return;
         }
         long[] arguments = stop.arguments();
+        List<PathResolver.Resolution> resolutions = new java.util.ArrayList<>();
         for (PathArg pathArg : syscall.paths()) {
             PathResolver.Resolution resolution = resolveArgument(stop, pathArg, pathArg.followsLast(arguments));
             if (resolution == null) {
                 continue;
             }
+            resolutions.add(resolution);
             if (changesFiles(stop, syscall, resolution) && resolution.error() == null && resolution.viewPath() != null
                     && mounts.readOnly(resolution.viewPath())) {
                 stop.fail(Errno.EROFS.number());
@@ -357,6 +359,76 @@ public final class Dispatcher implements SyscallHandler {
                 }
             }
         }
+        if (resolutions.size() == syscall.paths().size()) {
+            forwardOperation(stop, syscall, arguments, resolutions);
+        }
+    }
+
+    /**
+     * Lets a mount that forwards changes (a FUSE daemon's) make a change by path first: if its
+     * source refuses, the call fails with that errno and the kernel does nothing. A rename or
+     * link between such a mount and another place fails with EXDEV, as between file systems.
+     */
+    private void forwardOperation(SyscallStop stop, Syscall syscall, long[] arguments,
+                                  List<PathResolver.Resolution> resolutions) {
+        PathResolver.Resolution first = resolutions.get(0);
+        if (first.error() != null || first.viewPath() == null) {
+            return;
+        }
+        Optional<MountTable.Entry> owner = mounts.forwardingOwner(first.viewPath());
+        String target = null;
+        if (resolutions.size() == 2) {
+            PathResolver.Resolution second = resolutions.get(1);
+            if (second.error() != null || second.viewPath() == null) {
+                return;
+            }
+            Optional<MountTable.Entry> other = mounts.forwardingOwner(second.viewPath());
+            if (owner.isEmpty() && other.isEmpty()) {
+                return;
+            }
+            if (owner.isEmpty() || other.isEmpty() || owner.get() != other.get()) {
+                stop.fail(Errno.EXDEV.number());
+                return;
+            }
+            target = MountTable.relative(owner.get().mountPoint(), second.viewPath());
+        }
+        if (owner.isEmpty() || !changesFiles(stop, syscall, first)) {
+            return;
+        }
+        MountTable.Entry entry = owner.get();
+        String relative = MountTable.relative(entry.mountPoint(), first.viewPath());
+        org.kmview.spi.Operation operation = OperationDecoder.decode(stop, syscall, arguments, relative, target,
+                first.hostPath() != null && libc.lstatMode(first.hostPath()) >= 0, umaskOf(stop.tracee().tid()));
+        if (operation == null) {
+            return;
+        }
+        int tid = stop.tracee().tid();
+        try {
+            entry.mount().forward(operation);
+        } catch (ServiceException e) {
+            LOG.debug("[{}] {} refused by the mount on {}: {}", tid, operation, entry.mountPoint(), e.getMessage());
+            stop.fail(e.errno().number());
+            return;
+        } catch (RuntimeException e) {
+            LOG.error("[{}] service {} failed to forward {}", tid, entry.service(), operation, e);
+            stop.fail(Errno.EIO.number());
+            return;
+        }
+        stop.atExit(exit -> entry.mount().forwarded(operation, exit.returnValue() >= 0));
+    }
+
+    /** Returns the umask of a thread's process, from /proc, or 022 if it cannot be read. */
+    private static int umaskOf(int tid) {
+        try {
+            for (String line : java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/" + tid + "/status"))) {
+                if (line.startsWith("Umask:")) {
+                    return Integer.parseInt(line.substring(6).trim(), 8);
+                }
+            }
+        } catch (java.io.IOException | NumberFormatException e) {
+            LOG.debug("[{}] cannot read the umask: {}", tid, e.getMessage());
+        }
+        return 022;
     }
 
     /**

@@ -303,6 +303,12 @@ public final class MountTable {
         return Optional.empty();
     }
 
+    /** Returns the top mount at {@code viewPath} if it forwards changes ({@link VirtualMount#forwardsOperations}). */
+    public Optional<Entry> forwardingOwner(String viewPath) {
+        Entry owner = owner(viewPath);
+        return owner != null && owner.mount().forwardsOperations() ? Optional.of(owner) : Optional.empty();
+    }
+
     /** Returns the top mount at {@code viewPath} if it syncs files ({@link VirtualMount#syncsFiles}). */
     public Optional<Entry> syncingOwner(String viewPath) {
         Entry owner = owner(viewPath);

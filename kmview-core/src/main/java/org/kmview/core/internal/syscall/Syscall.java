@@ -106,8 +106,9 @@ public enum Syscall {
     CLOSE(Kind.SYNC),
     FSYNC(Kind.SYNC),
     FDATASYNC(Kind.SYNC),
-    SYNCFS(Kind.SYNC),
-    SYNC(Kind.SYNC),
+    /** syncfs and sync are rare, so every process traps them while a path service is loaded. */
+    SYNCFS(Kind.SYNC_ALL),
+    SYNC(Kind.SYNC_ALL),
     /** dup2 and dup3 close their target descriptor first, as a shell's redirection does. */
     DUP2(Kind.SYNC),
     DUP3(Kind.SYNC),
@@ -158,11 +159,13 @@ public enum Syscall {
          */
         CONTROL_READ,
         /**
-         * close, fsync, fdatasync, syncfs, sync, dup2 and dup3, after which a mount that keeps files in a
+         * close, fsync, fdatasync, dup2 and dup3, after which a mount that keeps files in a
          * cache (a FUSE daemon's) writes them back. Trapped only in the processes that opened
          * a file of such a mount for writing, never view-wide.
          */
         SYNC,
+        /** syncfs and sync: as {@link #SYNC}, but trapped in every process while a path service is loaded. */
+        SYNC_ALL,
         /**
          * Attribute changes through a descriptor (fchmod, fchown, fsetxattr, fremovexattr): a
          * copy-on-write mount redirects them to its copy of the file.
