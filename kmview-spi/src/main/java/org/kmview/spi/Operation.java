@@ -3,7 +3,7 @@ package org.kmview.spi;
 import java.util.Objects;
 
 /**
- * A change that a process makes by path below a mount, described for a mount whose source
+ * A change that a process makes by path below a mount (or an access check), described for a mount whose source
  * decides first whether it may happen ({@link VirtualMount#forwardsOperations}): a FUSE daemon
  * refuses a change to a read-only file system, or one its permission checks deny, before the
  * kernel makes it in kmview's private copy. Paths are relative to the mount point.
@@ -19,6 +19,17 @@ public sealed interface Operation {
 
     /** A new regular file: open or openat with O_CREAT of a missing path, creat, mknod of S_IFREG. */
     record Create(String path, int mode) implements Operation {
+    }
+
+    /** {@code mknod} of a FIFO, socket or device node; {@code mode} includes the file type. */
+    record MakeNode(String path, int mode, long device) implements Operation {
+    }
+
+    /**
+     * {@code access}: not a change, but a source that decides on changes decides what access
+     * allows too. {@code mask} is R_OK, W_OK and X_OK, or F_OK.
+     */
+    record CheckAccess(String path, int mask) implements Operation {
     }
 
     /** An open for writing, or with O_TRUNC, of an existing file. */

@@ -35,6 +35,9 @@ final class FuseArchive implements Archive {
     private static final int ENOENT = 2;
     private static final int ENOSYS = 38;
     private static final long RENAME_EXCHANGE = 2;
+    private static final int EINVAL = 22;
+    /** The protocol minor version that brought RENAME2. */
+    private static final int RENAME2_MINOR = 23;
     private static final int ENODATA = 61;
     private static final int ERANGE = 34;
     private static final int EOPNOTSUPP = 95;
@@ -57,6 +60,10 @@ final class FuseArchive implements Archive {
     private final Map<String, Map<String, byte[]>> attributes = new HashMap<>();
     /** False once the daemon answered ENOSYS to an xattr request. */
     private boolean attributesSupported = true;
+    /** False once the daemon answered ENOSYS to ACCESS. */
+    private boolean accessSupported = true;
+    /** False once the daemon answered ENOSYS to RENAME2. */
+    private boolean rename2Supported = true;
     private Path root;
     /** The lookups of each node id the daemon counts for the view, which BATCH_FORGET returns. */
     private final Map<Long, Long> lookups = new HashMap<>();
@@ -252,6 +259,12 @@ final class FuseArchive implements Archive {
             long nodeId = counted(FuseProtocol.Entry.parse(reply)).nodeId();
             nodes.put(path, new Node(nodeId, S_IFREG));
             close(nodeId, FuseProtocol.handle(reply, FuseProtocol.ENTRY_OUT), O_WRONLY, path);
+        } else if (operation instanceof org.kmview.spi.Operation.MakeNode make && parent != null) {
+            // The private copy keeps the node; the tree and the write-back leave such nodes out.
+            counted(FuseProtocol.Entry.parse(call(FuseProtocol.MKNOD, parent.nodeId(),
+                    FuseProtocol.mknod(make.mode(), make.device(), name), display(path))));
+        } else if (operation instanceof org.kmview.spi.Operation.CheckAccess check && node != null) {
+            return checkAccess(check, node);
         } else if (operation instanceof org.kmview.spi.Operation.OpenForWriting open && node != null
                 && node.type() == S_IFREG) {
             if ((open.flags() & O_TRUNC) != 0) {
@@ -312,6 +325,23 @@ final class FuseArchive implements Archive {
         return true;
     }
 
+    /** Sends ACCESS; a daemon without it (ENOSYS) leaves the check to the private copy from then on. */
+    private boolean checkAccess(org.kmview.spi.Operation.CheckAccess check, Node node) throws IOException {
+        if (!accessSupported) {
+            return false;
+        }
+        FuseConnection.Reply reply = connection.call(FuseProtocol.ACCESS, node.nodeId(), FuseProtocol.access(check.mask()));
+        if (reply.error() == -ENOSYS) {
+            accessSupported = false;
+            return false;
+        }
+        if (reply.error() != 0) {
+            throw new RefusedRequest("ACCESS " + display(check.path()) + " failed in " + connection.daemon()
+                    + " with errno " + -reply.error(), -reply.error());
+        }
+        return true;
+    }
+
     private void forwardRename(org.kmview.spi.Operation.Rename rename, Node parent, String name) throws IOException {
         String path = rename.path();
         Node newParent = nodes.get(EntryPaths.parent(rename.target()));
@@ -319,9 +349,20 @@ final class FuseArchive implements Archive {
         if (rename.flags() == 0) {
             call(FuseProtocol.RENAME, parent.nodeId(), FuseProtocol.rename(newParent.nodeId(), name,
                     nameOf(rename.target())), what);
+        } else if (connection.minor() < RENAME2_MINOR || !rename2Supported) {
+            // As the kernel: renameat2 flags need RENAME2, so mv falls back to a plain rename.
+            throw new RefusedRequest(connection.daemon() + " has no RENAME2 for " + what, EINVAL);
         } else {
-            call(FuseProtocol.RENAME2, parent.nodeId(), FuseProtocol.rename2(newParent.nodeId(), rename.flags(), name,
-                    nameOf(rename.target())), what);
+            FuseConnection.Reply reply = connection.call(FuseProtocol.RENAME2, parent.nodeId(),
+                    FuseProtocol.rename2(newParent.nodeId(), rename.flags(), name, nameOf(rename.target())));
+            if (reply.error() == -ENOSYS) {
+                rename2Supported = false;
+                throw new RefusedRequest(connection.daemon() + " has no RENAME2 for " + what, EINVAL);
+            }
+            if (reply.error() != 0) {
+                throw new RefusedRequest("RENAME2 " + what + " failed in " + connection.daemon() + " with errno "
+                        + -reply.error(), -reply.error());
+            }
         }
         if ((rename.flags() & RENAME_EXCHANGE) != 0) {
             swapPaths(path, rename.target());

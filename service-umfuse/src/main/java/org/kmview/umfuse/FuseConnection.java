@@ -191,6 +191,11 @@ final class FuseConnection implements ControlFile {
         }
     }
 
+    /** Returns the protocol minor version both sides speak, valid after the first call. */
+    int minor() {
+        return minor;
+    }
+
     /** Returns whether the daemon answers READDIRPLUS, valid after the first call. */
     boolean readdirPlus() {
         return (flags & FuseProtocol.FUSE_DO_READDIRPLUS) != 0;
@@ -295,9 +300,20 @@ final class FuseConnection implements ControlFile {
 
     private void awaitDrained(String what) throws IOException {
         ServiceContext.WaitOutcome outcome = context.serveUntil(this::drained, this::holds, timeout);
-        if (outcome != ServiceContext.WaitOutcome.DONE && !drained()) {
-            fail(daemon + " did not read " + what + " within " + timeout.toSeconds() + " s");
-            throw new IOException(failure);
+        if (drained()) {
+            return;
+        }
+        switch (outcome) {
+            case NONE_LEFT -> {
+                // The daemon ended meanwhile, as it does when it unmounts by itself.
+                ended = true;
+                throw new IOException(daemon + " ended before it read " + what);
+            }
+            case CALLER_WAITED_FOR -> throw new IOException(what + " cannot reach " + daemon + " from within its own call");
+            default -> {
+                fail(daemon + " did not read " + what + " within " + timeout.toSeconds() + " s");
+                throw new IOException(failure);
+            }
         }
     }
 

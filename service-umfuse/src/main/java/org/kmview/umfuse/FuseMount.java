@@ -87,6 +87,9 @@ final class FuseMount implements VirtualMount {
         if (connection.ended()) {
             return PathMapping.failed(Errno.ENOTCONN);
         }
+        if (connection.failure() != null) {
+            return PathMapping.failed(Errno.EIO);
+        }
         Optional<UmfuseMount> mount = tree();
         if (mount.isEmpty()) {
             return PathMapping.failed(connection.ended() ? Errno.ENOTCONN : Errno.EIO);
@@ -186,7 +189,8 @@ final class FuseMount implements VirtualMount {
             }
         } else if (operation instanceof Operation.Link link) {
             tree.adopt(link.path(), link.target());
-        } else if (!(operation instanceof Operation.SetAttribute) && !(operation instanceof Operation.RemoveAttribute)) {
+        } else if (!(operation instanceof Operation.SetAttribute) && !(operation instanceof Operation.RemoveAttribute)
+                && !(operation instanceof Operation.CheckAccess)) {
             tree.adopt(operation.path());
         }
     }

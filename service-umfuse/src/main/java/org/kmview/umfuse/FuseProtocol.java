@@ -22,6 +22,7 @@ final class FuseProtocol {
     static final int SETATTR = 4;
     static final int READLINK = 5;
     static final int SYMLINK = 6;
+    static final int MKNOD = 8;
     static final int MKDIR = 9;
     static final int UNLINK = 10;
     static final int RMDIR = 11;
@@ -44,6 +45,7 @@ final class FuseProtocol {
     static final int OPENDIR = 27;
     static final int READDIR = 28;
     static final int RELEASEDIR = 29;
+    static final int ACCESS = 34;
     static final int CREATE = 35;
     static final int DESTROY = 38;
     static final int READDIRPLUS = 44;
@@ -81,6 +83,8 @@ final class FuseProtocol {
             case SETATTR -> "SETATTR";
             case READLINK -> "READLINK";
             case SYMLINK -> "SYMLINK";
+            case MKNOD -> "MKNOD";
+            case ACCESS -> "ACCESS";
             case MKDIR -> "MKDIR";
             case UNLINK -> "UNLINK";
             case RMDIR -> "RMDIR";
@@ -242,6 +246,16 @@ final class FuseProtocol {
     /** The body of MKDIR. */
     static byte[] mkdir(int mode, String name) {
         return concat(buffer(8).putInt(mode).putInt(0).array(), name(name));
+    }
+
+    /** The body of MKNOD: the mode with the file type, the device number, umask 0, the name. */
+    static byte[] mknod(int mode, long device, String name) {
+        return concat(buffer(16).putInt(mode).putInt((int) device).array(), name(name));
+    }
+
+    /** The body of ACCESS: the access(2) mask. */
+    static byte[] access(int mask) {
+        return buffer(8).putInt(mask).array();
     }
 
     /** The body of CREATE. */

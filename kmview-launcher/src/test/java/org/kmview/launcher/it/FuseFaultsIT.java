@@ -168,4 +168,41 @@ class FuseFaultsIT {
         assertTrue(run.stdout().endsWith("status=1\n"), run.toString());
         assertTrue(run.stderr().contains("viewmount: fuse2fs could not mount not-an-image on mnt"), run.toString());
     }
+
+    @Test
+    void readOnlyDaemonsRefuseChanges() {
+        // The errors are the daemons' own; the kernel's FUSE returns the same ones (checked as root
+        // with /dev/fuse): fuse2fs -o ro answers chmod with EIO.
+        Run.Result run = inView("umfuse", "squashfuse tree.sqfs sq; fuse2fs -o fakeroot,ro disk.img mnt 2>/dev/null;"
+                + " echo x > sq/new; mkdir sq/dir; rm sq/hello.txt; echo x > mnt/new; mkdir mnt/dir; chmod 600 mnt/hello.txt;"
+                + " ls sq mnt; viewumount sq; viewumount mnt");
+
+        assertEquals(0, run.exitCode(), run.toString());
+        assertTrue(run.stderr().contains("sq/new: Read-only file system"), run.toString());
+        assertTrue(run.stderr().contains("cannot create directory 'sq/dir': Function not implemented")
+                || run.stderr().contains("cannot create directory \u2018sq/dir\u2019: Function not implemented"), run.toString());
+        assertTrue(run.stderr().contains("Function not implemented"), run.toString());
+        assertTrue(run.stderr().contains("mnt/new: Read-only file system"), run.toString());
+        assertTrue(run.stderr().contains("changing permissions of 'mnt/hello.txt': Input/output error")
+                || run.stderr().contains("changing permissions of \u2018mnt/hello.txt\u2019: Input/output error"),
+                run.toString());
+        assertEquals("mnt:\nhello.txt\nlost+found\nsub\n\nsq:\nhello.txt\nsub\n", run.stdout(), run.toString());
+        assertTrue(!run.stderr().contains("write-back"), run.toString());
+    }
+
+    @Test
+    void terminatedDaemonKeepsChangesByPath() {
+        // libfuse unmounts by itself at SIGTERM, so only what reached fuse2fs before is in the image.
+        Run.Result run = inView("umfuse", "fuse2fs -f -o fakeroot disk.img mnt 2>/dev/null & daemon=$!;"
+                + " until [ -e mnt/hello.txt ]; do sleep 0.05; done;"
+                + " mkdir -p mnt/made/deeper; mv mnt/sub mnt/moved; rm mnt/hello.txt; ln -s moved/numbers mnt/link;"
+                + " kill -TERM $daemon; wait $daemon; echo daemon=$?");
+
+        assertEquals(0, run.exitCode(), run.toString());
+        assertTrue(run.stdout().endsWith("daemon=0\n"), run.toString());
+        Run.Result image = outside("e2fsck -fn disk.img >/dev/null && debugfs -R 'ls /' disk.img 2>/dev/null"
+                + " | tr -s ' ' '\\n' | grep -v '^[0-9(]' | grep -v '^$' | sort | tr '\\n' ' ';"
+                + " debugfs -R 'stat /link' disk.img 2>/dev/null | grep -o 'Fast link dest: .*'");
+        assertEquals(". .. link lost+found made moved Fast link dest: \"moved/numbers\"\n", image.stdout(), image.toString());
+    }
 }

@@ -372,7 +372,7 @@ public final class Dispatcher implements SyscallHandler {
     private void forwardOperation(SyscallStop stop, Syscall syscall, long[] arguments,
                                   List<PathResolver.Resolution> resolutions) {
         PathResolver.Resolution first = resolutions.get(0);
-        if (first.error() != null || first.viewPath() == null) {
+        if (!mounts.hasForwardingMounts() || first.error() != null || first.viewPath() == null) {
             return;
         }
         Optional<MountTable.Entry> owner = mounts.forwardingOwner(first.viewPath());
@@ -392,7 +392,8 @@ public final class Dispatcher implements SyscallHandler {
             }
             target = MountTable.relative(owner.get().mountPoint(), second.viewPath());
         }
-        if (owner.isEmpty() || !changesFiles(stop, syscall, first)) {
+        boolean checksAccess = syscall == Syscall.ACCESS || syscall == Syscall.FACCESSAT || syscall == Syscall.FACCESSAT2;
+        if (owner.isEmpty() || !(checksAccess || changesFiles(stop, syscall, first))) {
             return;
         }
         MountTable.Entry entry = owner.get();
@@ -1333,7 +1334,7 @@ public final class Dispatcher implements SyscallHandler {
             Optional<MountTable.Entry> removed = mounts.remove(mountPoint);
             if (removed.isPresent()) {
                 unmount(removed.get());
-                LOG.debug("[{}] unmounted {}", stop.tracee().tid(), target.viewPath());
+                LOG.debug("[{}] unmounted {}", stop.tracee().tid(), mountPoint);
                 stop.skip(0);
                 return;
             }

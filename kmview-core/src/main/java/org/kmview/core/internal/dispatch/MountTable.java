@@ -62,6 +62,7 @@ public final class MountTable {
     private final List<Entry> entries = new ArrayList<>();
     private List<String> serviceOrder = List.of();
     private boolean anyHostRoot;
+    private boolean anyForwarding;
 
     /** Returns whether the table has no mount. */
     public boolean isEmpty() {
@@ -72,6 +73,7 @@ public final class MountTable {
     public void add(Entry entry) {
         entries.add(entry);
         anyHostRoot |= entry.mount().hostRoot().isPresent();
+        anyForwarding |= entry.mount().forwardsOperations();
     }
 
     /** Removes the topmost mount at {@code mountPoint} and returns it. */
@@ -81,6 +83,7 @@ public final class MountTable {
                 Entry removed = entries.remove(i);
                 deviceMinors.remove(removed);
                 anyHostRoot = entries.stream().anyMatch(e -> e.mount().hostRoot().isPresent());
+                anyForwarding = entries.stream().anyMatch(e -> e.mount().forwardsOperations());
                 return Optional.of(removed);
             }
         }
@@ -115,6 +118,11 @@ public final class MountTable {
     /** Returns whether some mount changes stat results ({@link VirtualMount#statView}). */
     public boolean hasStatViews() {
         return entries.stream().anyMatch(entry -> entry.mount().statView().isPresent());
+    }
+
+    /** Returns whether some mount forwards changes ({@link VirtualMount#forwardsOperations}), as of its mount. */
+    public boolean hasForwardingMounts() {
+        return anyForwarding;
     }
 
     /** Returns whether some mount shows a host tree, so host paths may need showing in view terms. */

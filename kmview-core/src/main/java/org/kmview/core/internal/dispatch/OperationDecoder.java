@@ -46,10 +46,14 @@ final class OperationDecoder {
             case OPEN -> open(path, arguments[1], arguments[2], exists, umask);
             case OPENAT -> open(path, arguments[2], arguments[3], exists, umask);
             case MKNOD, MKNODAT -> {
-                int mode = (int) arguments[syscall == Syscall.MKNOD ? 1 : 2];
+                int index = syscall == Syscall.MKNOD ? 1 : 2;
+                int mode = (int) arguments[index];
                 int type = mode & S_IFMT;
-                yield type == 0 || type == S_IFREG ? new Operation.Create(path, mode & 07777 & ~umask) : null;
+                yield type == 0 || type == S_IFREG ? new Operation.Create(path, mode & 07777 & ~umask)
+                        : new Operation.MakeNode(path, type | (mode & 07777 & ~umask), arguments[index + 1]);
             }
+            case ACCESS -> new Operation.CheckAccess(path, (int) arguments[1]);
+            case FACCESSAT, FACCESSAT2 -> new Operation.CheckAccess(path, (int) arguments[2]);
             case UNLINK -> new Operation.Remove(path, false);
             case RMDIR -> new Operation.Remove(path, true);
             case UNLINKAT -> new Operation.Remove(path, (arguments[2] & AT_REMOVEDIR) != 0);
