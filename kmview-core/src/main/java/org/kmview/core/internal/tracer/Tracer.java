@@ -44,6 +44,8 @@ public final class Tracer {
     private static final long SECCOMP_SET_MODE_FILTER = 1;
     /** Non-blocking waits before a blocking one; Integer.getInteger lets benchmarks compare. */
     private static final int SPIN_POLLS = Integer.getInteger("kmview.spinPolls", 200);
+    /** The longest sleep between polls while a service waits for a process of the view. */
+    private static final long MAX_SERVE_SLEEP_NANOS = 50_000;
 
     private final Ptrace ptrace;
     private final Libc libc;
@@ -218,7 +220,7 @@ public final class Tracer {
         int outerTid = handlingTid;
         current = newStop();
         int[] status = new int[1];
-        long idleNanos = 0;
+        int idlePolls = 0;
         try {
             while (!condition.getAsBoolean()) {
                 if (tracees.keySet().stream().noneMatch(serves::test)) {
@@ -230,16 +232,20 @@ public final class Tracer {
                 }
                 int tid = libc.waitpid(-1, Libc.__WALL | Libc.__WNOTHREAD | WNOHANG, status);
                 if (tid == 0 || tid == -EINTR) {
-                    // No blocking wait has a timeout, so poll, sleeping longer the longer it stays idle.
-                    idleNanos = Math.min(Math.max(idleNanos * 2, 1_000), 1_000_000);
-                    java.util.concurrent.locks.LockSupport.parkNanos(idleNanos);
+                    // No blocking wait has a timeout, so poll: spin first, as the main loop does,
+                    // then sleep in short steps, since a daemon's answer is usually under a millisecond away.
+                    if (++idlePolls <= SPIN_POLLS) {
+                        Thread.onSpinWait();
+                    } else {
+                        java.util.concurrent.locks.LockSupport.parkNanos(MAX_SERVE_SLEEP_NANOS);
+                    }
                     continue;
                 }
                 if (tid < 0) {
                     return condition.getAsBoolean() ? ServiceContext.WaitOutcome.DONE
                             : ServiceContext.WaitOutcome.NONE_LEFT;
                 }
-                idleNanos = 0;
+                idlePolls = 0;
                 if (exited(status[0]) || signaled(status[0]) || serves.test(tid)) {
                     // An ended thread is no stop to hold back, and the end of a served one is news.
                     handleSafely(tid, status[0]);
