@@ -829,10 +829,17 @@ final class FuseArchive implements Archive {
                 if (end) {
                     return -1;
                 }
-                buffer = call(FuseProtocol.READ, nodeId, FuseProtocol.read(handle, offset, READ_SIZE), display(path));
-                position = 0;
-                offset += buffer.length;
-                if (buffer.length == 0) {
+                FuseConnection.Reply reply = connection.call(FuseProtocol.READ, nodeId,
+                        FuseProtocol.read(handle, offset, READ_SIZE));
+                if (reply.error() != 0) {
+                    throw new RefusedRequest("READ " + display(path) + " failed in " + connection.daemon()
+                            + " with errno " + -reply.error(), -reply.error());
+                }
+                // The reply is used in place, past its header, to save a copy of each chunk.
+                buffer = reply.message();
+                position = FuseProtocol.OUT_HEADER;
+                offset += reply.payloadLength();
+                if (reply.payloadLength() == 0) {
                     end = true;
                     return -1;
                 }

@@ -28,8 +28,18 @@ import org.kmview.umfuse.nativeio.Fifo;
  */
 final class FuseConnection implements ControlFile {
 
-    /** A reply: the errno the daemon gave (0 for success) and the bytes after the header. */
-    record Reply(int error, byte[] payload) {
+    /** A reply: the errno the daemon gave (0 for success), and the whole message the daemon wrote. */
+    record Reply(int error, byte[] message) {
+
+        /** Returns a copy of the bytes after the header. */
+        byte[] payload() {
+            return java.util.Arrays.copyOfRange(message, FuseProtocol.OUT_HEADER, message.length);
+        }
+
+        /** Returns the number of bytes after the header. */
+        int payloadLength() {
+            return message.length - FuseProtocol.OUT_HEADER;
+        }
     }
 
     /** The largest message the pipe takes whole; WRITE requests are cut to fit. */
@@ -425,8 +435,7 @@ final class FuseConnection implements ControlFile {
             throw new ServiceException(Errno.ENOENT, daemon + " answered request " + unique
                     + ", which is not waiting");
         }
-        byte[] payload = java.util.Arrays.copyOfRange(data, FuseProtocol.OUT_HEADER, data.length);
-        replies.put(unique, new Reply(error, payload));
+        replies.put(unique, new Reply(error, data));
         return data.length;
     }
 

@@ -829,24 +829,31 @@ public final class Dispatcher implements SyscallHandler {
         if (count < 0 || count > IOV_MAX) {
             return null;
         }
-        java.io.ByteArrayOutputStream data = new java.io.ByteArrayOutputStream();
         byte[] array = count == 0 ? new byte[0] : stop.read(iovecs, (int) count * 16);
         if (array == null) {
             return null;
         }
         ByteBuffer entries = ByteBuffer.wrap(array).order(ByteOrder.nativeOrder());
-        for (int i = 0; i < count && data.size() < MAX_CONTROL_WRITE; i++) {
+        // The total first, so the data is gathered into one array of its final size.
+        long total = 0;
+        for (int i = 0; i < count; i++) {
+            total += Math.max(0, entries.getLong(16 * i + 8));
+        }
+        byte[] data = new byte[(int) Math.min(total, MAX_CONTROL_WRITE)];
+        int filled = 0;
+        for (int i = 0; i < count && filled < data.length; i++) {
             long base = entries.getLong(16 * i);
-            int length = (int) Math.min(entries.getLong(16 * i + 8), MAX_CONTROL_WRITE - data.size());
+            int length = (int) Math.min(entries.getLong(16 * i + 8), data.length - filled);
             if (length > 0) {
                 byte[] part = stop.read(base, length);
                 if (part == null) {
                     return null;
                 }
-                data.writeBytes(part);
+                System.arraycopy(part, 0, data, filled, length);
+                filled += length;
             }
         }
-        return data.toByteArray();
+        return data;
     }
 
     /** Returns the writer of a control file, as the service's ControlFile.Caller. */
