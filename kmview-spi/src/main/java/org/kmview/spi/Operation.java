@@ -77,6 +77,11 @@ public sealed interface Operation {
 
     /** {@code setxattr}. */
     record SetAttribute(String path, String name, byte[] value, int flags) implements Operation {
+        /** Shows the value's length, not its bytes. */
+        @Override
+        public String toString() {
+            return "SetAttribute[path=" + path + ", name=" + name + ", " + value.length + " bytes, flags=" + flags + "]";
+        }
     }
 
     /** {@code removexattr}. */

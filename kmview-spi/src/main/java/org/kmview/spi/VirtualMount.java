@@ -169,10 +169,14 @@ public interface VirtualMount {
      * at the entry of the process's call. Called only if {@link #forwardsOperations} returns
      * true, and followed by {@link #forwarded} at the call's exit.
      *
+     * @return true if the mount made the change completely and the kernel must not make it (the
+     *         call then returns 0 and {@link #forwarded} is not called): a change the host path
+     *         cannot take, such as chown by an ordinary user
      * @throws ServiceException with the errno the call fails with instead; the kernel then does
      *         nothing
      */
-    default void forward(Operation operation) throws ServiceException {
+    default boolean forward(Operation operation) throws ServiceException {
+        return false;
     }
 
     /**

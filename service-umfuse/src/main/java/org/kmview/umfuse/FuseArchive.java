@@ -307,8 +307,11 @@ final class FuseArchive implements Archive {
                 && attributesSupported) {
             call(FuseProtocol.SETXATTR, node.nodeId(), FuseProtocol.setxattr(attribute.name(), attribute.value(),
                     attribute.flags()), attribute.name() + " of " + display(path));
-            attributes.computeIfAbsent(path, known -> new java.util.LinkedHashMap<>()).put(attribute.name(),
-                    attribute.value().clone());
+            if (attribute.name().startsWith(USER_NAMESPACE) || org.kmview.umfuse.nativeio.Fifo.uid() == 0) {
+                // Recorded as the private copy will have it; other names stay hidden and untouched.
+                attributes.computeIfAbsent(path, known -> new java.util.LinkedHashMap<>()).put(attribute.name(),
+                        attribute.value().clone());
+            }
         } else if (operation instanceof org.kmview.spi.Operation.RemoveAttribute attribute && node != null
                 && attributesSupported) {
             call(FuseProtocol.REMOVEXATTR, node.nodeId(), FuseProtocol.name(attribute.name()),
@@ -523,6 +526,15 @@ final class FuseArchive implements Archive {
 
     /** Reads the extended attributes of a node from the daemon (LISTXATTR, GETXATTR). */
     private void fetchAttributes(String path, long nodeId) throws IOException {
+        try {
+            fetchAttributesOrFail(path, nodeId);
+        } catch (RefusedRequest e) {
+            // As listxattr of that entry would fail (EACCES without fakeroot), it shows none.
+            log.event(() -> "left out the attributes of " + display(path) + ": " + e.getMessage());
+        }
+    }
+
+    private void fetchAttributesOrFail(String path, long nodeId) throws IOException {
         if (!attributesSupported) {
             return;
         }

@@ -149,7 +149,7 @@ final class FuseMount implements VirtualMount {
      * errno becomes the call's; on success the kernel makes the same change in the private copy.
      */
     @Override
-    public void forward(Operation operation) throws ServiceException {
+    public boolean forward(Operation operation) throws ServiceException {
         Optional<UmfuseMount> mount = tree();
         if (connection.ended()) {
             throw new ServiceException(Errno.ENOTCONN, connection.daemon() + " has ended");
@@ -157,16 +157,60 @@ final class FuseMount implements VirtualMount {
         if (mount.isEmpty() || !connection.usable()) {
             throw new ServiceException(Errno.EIO, connection.daemon() + " failed: " + connection.failure());
         }
+        boolean root = org.kmview.umfuse.nativeio.Fifo.uid() == 0;
+        String attribute = attributeName(operation);
+        if (attribute != null && attribute.startsWith("trusted.") && !root) {
+            // The kernel refuses trusted.* to an ordinary user before the daemon hears of it, as
+            // it does on the private copy.
+            return false;
+        }
         try {
-            if (archive.forward(operation)) {
-                sent.add(operation);
+            if (!archive.forward(operation)) {
+                return false;
             }
         } catch (FuseArchive.RefusedRequest e) {
             log.event(e::getMessage);
-            throw new ServiceException(Errno.of(e.errno()), e.getMessage());
+            throw new ServiceException(kernelErrno(operation, e.errno()), e.getMessage());
         } catch (IOException e) {
             throw new ServiceException(connection.ended() ? Errno.ENOTCONN : Errno.EIO, e.getMessage());
         }
+        if (!root && operation instanceof Operation.SetOwner owner) {
+            // An ordinary user cannot give the private copy away: the daemon has the new owner,
+            // and stat shows it.
+            mount.get().showOwner(owner.path(), owner.uid(), owner.gid());
+            return true;
+        }
+        if (!root && attribute != null && !attribute.startsWith("user.")) {
+            // Only root may set such a name on the private copy; the daemon has it, hidden in the view.
+            return true;
+        }
+        sent.add(operation);
+        return false;
+    }
+
+    private static String attributeName(Operation operation) {
+        if (operation instanceof Operation.SetAttribute set) {
+            return set.name();
+        }
+        if (operation instanceof Operation.RemoveAttribute remove) {
+            return remove.name();
+        }
+        return null;
+    }
+
+    /** Returns the errno the kernel's FUSE gives for a daemon's answer: ENOSYS becomes what the call returns there. */
+    private static Errno kernelErrno(Operation operation, int errno) {
+        Errno answer = Errno.of(errno);
+        if (answer != Errno.ENOSYS) {
+            return answer;
+        }
+        if (operation instanceof Operation.Link) {
+            return Errno.EPERM;
+        }
+        if (operation instanceof Operation.SetAttribute || operation instanceof Operation.RemoveAttribute) {
+            return Errno.EOPNOTSUPP;
+        }
+        return answer;
     }
 
     /** Records a forwarded change in the tree the write-back compares with, once the kernel made it too. */
@@ -246,6 +290,13 @@ final class FuseMount implements VirtualMount {
             }
         }
         connection.destroy();
+        if (tree == null) {
+            try {
+                java.nio.file.Files.deleteIfExists(root);
+            } catch (IOException e) {
+                log.event(() -> "cannot remove " + root + ": " + e.getMessage());
+            }
+        }
         log.event(() -> "unmounted " + sourceName + " of " + connection.daemon());
     }
 }

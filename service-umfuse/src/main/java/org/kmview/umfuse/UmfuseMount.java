@@ -151,7 +151,7 @@ final class UmfuseMount implements VirtualMount {
     // NOTE: owners are kept by file key, so a file created in the tree after another was removed
     // may show the removed file's owner if the host reuses its inode number.
     @Override
-    public Optional<org.kmview.spi.Owner> ownerOf(String relative) {
+    public synchronized Optional<org.kmview.spi.Owner> ownerOf(String relative) {
         if (shownOwners.isEmpty()) {
             return Optional.empty();
         }
@@ -306,6 +306,23 @@ final class UmfuseMount implements VirtualMount {
             }
         } catch (IOException e) {
             log.event(() -> "cannot record " + String.join(", ", paths) + ": " + e.getMessage());
+        }
+    }
+
+    /**
+     * Shows {@code uid} and {@code gid} (-1 keeps the shown one) as the owner of the entry at
+     * {@code relative}, which its source now has and its host file cannot take.
+     */
+    synchronized void showOwner(String relative, int uid, int gid) {
+        try {
+            Path path = relative.isEmpty() ? root : root.resolve(relative);
+            Object key = Files.readAttributes(path, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS).fileKey();
+            org.kmview.spi.Owner before = shownOwners.get(key);
+            int oldUid = before != null ? before.uid() : (Integer) Files.getAttribute(path, "unix:uid", LinkOption.NOFOLLOW_LINKS);
+            int oldGid = before != null ? before.gid() : (Integer) Files.getAttribute(path, "unix:gid", LinkOption.NOFOLLOW_LINKS);
+            shownOwners.put(key, new org.kmview.spi.Owner(uid == -1 ? oldUid : uid, gid == -1 ? oldGid : gid));
+        } catch (IOException e) {
+            log.event(() -> "cannot record the owner of " + relative + ": " + e.getMessage());
         }
     }
 

@@ -405,7 +405,10 @@ public final class Dispatcher implements SyscallHandler {
         }
         int tid = stop.tracee().tid();
         try {
-            entry.mount().forward(operation);
+            if (entry.mount().forward(operation)) {
+                stop.skip(0);
+                return;
+            }
         } catch (ServiceException e) {
             LOG.debug("[{}] {} refused by the mount on {}: {}", tid, operation, entry.mountPoint(), e.getMessage());
             stop.fail(e.errno().number());

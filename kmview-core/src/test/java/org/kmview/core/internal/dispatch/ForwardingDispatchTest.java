@@ -40,6 +40,7 @@ class ForwardingDispatchTest {
     private final List<Operation> forwarded = new ArrayList<>();
     private final List<String> ended = new ArrayList<>();
     private ServiceException refusal;
+    private boolean completes;
 
     @BeforeEach
     void setUp() {
@@ -57,11 +58,12 @@ class ForwardingDispatchTest {
             }
 
             @Override
-            public void forward(Operation operation) throws ServiceException {
+            public boolean forward(Operation operation) throws ServiceException {
                 forwarded.add(operation);
                 if (refusal != null) {
                     throw refusal;
                 }
+                return completes;
             }
 
             @Override
@@ -134,5 +136,16 @@ class ForwardingDispatchTest {
 
         assertEquals(List.of(), forwarded);
         verify(kernel.ptrace, never()).pokeUser(PROGRAM, ORIG_RAX, -1);
+    }
+
+    @Test
+    void changeCompletedByMountSkipsCall() {
+        completes = true;
+        kernel.string(PATH, "/mnt/fwd/file").seccompStop(PROGRAM, CHMOD, PATH, 0600);
+        run();
+
+        assertEquals(List.of(new Operation.SetMode("file", 0600)), forwarded);
+        verifySkipped(0);
+        assertEquals(List.of(), ended);
     }
 }
