@@ -286,6 +286,27 @@ class FuseIT {
         assertEquals(expected.stdout(), view.stdout(), view::toString);
     }
 
+    /**
+     * As {@code nobody}, fuse2fs with fakeroot takes chown and root-only xattrs, as through the
+     * kernel: the calls succeed, stat shows the new owner, and the image has both.
+     */
+    @Test
+    void fakerootTakesChownFromNobody() throws IOException {
+        prepare(User.NON_ROOT);
+        makeImage(Daemon.FUSE2FS);
+
+        Run.Result view = inView(User.NON_ROOT, Daemon.FUSE2FS.mount("mnt", false)
+                + " && chown 0:0 mnt/hello.txt && stat -c '%u:%g' mnt/hello.txt"
+                + " && python3 -c 'import os; os.setxattr(\"mnt/hello.txt\", \"security.label\", b\"x\")'"
+                + " && fusermount -u mnt");
+
+        assertEquals(0, view.exitCode(), view::toString);
+        assertEquals("0:0\n", view.stdout(), view::toString);
+        Run.Result image = outside("debugfs -R 'stat /hello.txt' image.ext4 2>/dev/null | grep -o 'User: *[0-9]*' | tr -s ' '"
+                + " && debugfs -R 'ea_list /hello.txt' image.ext4 2>/dev/null | grep -o 'security.label'");
+        assertEquals("User: 0\nsecurity.label\n", image.stdout(), image::toString);
+    }
+
     static Stream<Arguments> daemonsAndUsers() {
         List<Arguments> cases = new ArrayList<>();
         for (Daemon daemon : Daemon.values()) {
