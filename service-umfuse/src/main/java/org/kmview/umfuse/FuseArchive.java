@@ -687,7 +687,8 @@ final class FuseArchive implements Archive {
 
     /**
      * Returns every lookup the daemon counts for the view, as the kernel does when it drops its
-     * inodes, in BATCH_FORGET messages that fit the pipe. The root is never forgotten.
+     * inodes: in BATCH_FORGET messages that fit the pipe, or one FORGET for a single node. The
+     * root is never forgotten.
      */
     void forgetAll() throws IOException {
         List<long[]> batch = new ArrayList<>();
@@ -701,7 +702,10 @@ final class FuseArchive implements Archive {
                 batch.clear();
             }
         }
-        if (!batch.isEmpty()) {
+        if (batch.size() == 1) {
+            // One node: the plain FORGET, as the kernel sends it.
+            connection.post(FuseProtocol.FORGET, batch.get(0)[0], FuseProtocol.forget(batch.get(0)[1]));
+        } else if (!batch.isEmpty()) {
             connection.post(FuseProtocol.BATCH_FORGET, 0, FuseProtocol.batchForget(batch));
         }
         int forgotten = lookups.size();

@@ -18,6 +18,7 @@ final class FuseProtocol {
     static final long ROOT_ID = 1;
 
     static final int LOOKUP = 1;
+    static final int FORGET = 2;
     static final int GETATTR = 3;
     static final int SETATTR = 4;
     static final int READLINK = 5;
@@ -79,6 +80,7 @@ final class FuseProtocol {
     static String opcodeName(int opcode) {
         return switch (opcode) {
             case LOOKUP -> "LOOKUP";
+            case FORGET -> "FORGET";
             case GETATTR -> "GETATTR";
             case SETATTR -> "SETATTR";
             case READLINK -> "READLINK";
@@ -226,6 +228,11 @@ final class FuseProtocol {
     /** The body of INTERRUPT: the request to give up. */
     static byte[] interrupt(long unique) {
         return buffer(8).putLong(unique).array();
+    }
+
+    /** The body of FORGET: the lookups of the header's node that the view drops. */
+    static byte[] forget(long lookups) {
+        return buffer(8).putLong(lookups).array();
     }
 
     /** The body of BATCH_FORGET: node ids and the lookups of each that the view drops. */
