@@ -310,13 +310,16 @@ public final class Dispatcher implements SyscallHandler {
             return;
         }
         long[] arguments = stop.arguments();
-        List<PathResolver.Resolution> resolutions = new java.util.ArrayList<>();
+        // Only a mount that forwards changes needs the resolutions after the loop.
+        List<PathResolver.Resolution> resolutions = mounts.hasForwardingMounts() ? new java.util.ArrayList<>(2) : null;
         for (PathArg pathArg : syscall.paths()) {
             PathResolver.Resolution resolution = resolveArgument(stop, pathArg, pathArg.followsLast(arguments));
             if (resolution == null) {
                 continue;
             }
-            resolutions.add(resolution);
+            if (resolutions != null) {
+                resolutions.add(resolution);
+            }
             if (changesFiles(stop, syscall, resolution) && resolution.error() == null && resolution.viewPath() != null
                     && mounts.readOnly(resolution.viewPath())) {
                 stop.fail(Errno.EROFS.number());
@@ -359,7 +362,7 @@ public final class Dispatcher implements SyscallHandler {
                 }
             }
         }
-        if (resolutions.size() == syscall.paths().size()) {
+        if (resolutions != null && resolutions.size() == syscall.paths().size()) {
             forwardOperation(stop, syscall, arguments, resolutions);
         }
     }
@@ -372,7 +375,7 @@ public final class Dispatcher implements SyscallHandler {
     private void forwardOperation(SyscallStop stop, Syscall syscall, long[] arguments,
                                   List<PathResolver.Resolution> resolutions) {
         PathResolver.Resolution first = resolutions.get(0);
-        if (!mounts.hasForwardingMounts() || first.error() != null || first.viewPath() == null) {
+        if (first.error() != null || first.viewPath() == null) {
             return;
         }
         Optional<MountTable.Entry> owner = mounts.forwardingOwner(first.viewPath());
