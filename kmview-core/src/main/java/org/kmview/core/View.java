@@ -380,8 +380,8 @@ public final class View implements ServiceManager {
 
     /**
      * Returns a per-process trap filter: the calls of {@code kinds} stop at the tracer. A process
-     * that opens a control file adds the one of writes and control reads; one that opens a file
-     * for writing on a mount that syncs files adds the one of closes and syncs.
+     * that opens a control file adds the one of writes and control reads. A process that opens a
+     * file for writing on a mount that syncs files adds the one of closes and syncs.
      */
     private static SeccompFilter trapFilter(Arch arch, Syscall.Kind... kinds) {
         java.util.Set<Syscall.Kind> trapped = java.util.EnumSet.copyOf(List.of(kinds));

@@ -21,7 +21,7 @@ public interface ControlFile {
 
     /**
      * Returns the errno a read of the file fails with now, or empty to let the kernel read the
-     * host file. kmview asks only for reads by processes that opened a control file for writing.
+     * host file. kmview calls it only for reads by processes that opened a control file for writing.
      * A FUSE device fails reads with ENODEV once its file system is unmounted.
      */
     default java.util.OptionalInt readError() {

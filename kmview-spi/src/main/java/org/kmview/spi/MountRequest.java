@@ -13,8 +13,8 @@ import java.util.Optional;
  *        need not exist
  * @param options the parsed data argument ({@code -o} options)
  * @param flags the {@code MS_*} flags of the call
- * @param callerPid the process that called mount(2), or 0 when none did; a FUSE mount names
- *        the descriptor of its device in the options, which only this process can resolve
+ * @param callerPid the process that called mount(2), or 0 when none did. A FUSE mount names
+ *        the descriptor of its device in the options, and only this process can resolve it
  */
 public record MountRequest(String source, Optional<String> hostSource, String mountPoint,
                            Options options, long flags, int callerPid) {

@@ -55,7 +55,7 @@ public sealed interface PathMapping permits PathMapping.Host, PathMapping.Hidden
 
     /**
      * Every call on the path fails with {@code errno}: the mount point of a FUSE daemon that
-     * ended answers {@code ENOTCONN}, as the kernel's does.
+     * ended fails every call with {@code ENOTCONN}, as the kernel's does.
      */
     record Failed(Errno errno) implements PathMapping {
         /** Checks that the errno is given. */

@@ -55,7 +55,7 @@ public interface ServiceContext {
 
     /**
      * Lets the view's processes run until {@code condition} holds, while the service serves a
-     * call: a FUSE daemon in the view must answer before a call on its file system can finish.
+     * call: a FUSE daemon in the view must reply before a call on its file system can finish.
      * The stops of the threads {@code serves} accepts (by thread id) are served meanwhile, as
      * usual; every other thread stays stopped, so no other call reaches the service.
      *

@@ -58,11 +58,11 @@ final class FuseArchive implements Archive {
      * them too; names the private copy could not take are left out, so they are never removed.
      */
     private final Map<String, Map<String, byte[]>> attributes = new HashMap<>();
-    /** False once the daemon answered ENOSYS to an xattr request. */
+    /** False once the daemon replied ENOSYS to an xattr request. */
     private boolean attributesSupported = true;
-    /** False once the daemon answered ENOSYS to ACCESS. */
+    /** False once the daemon replied ENOSYS to ACCESS. */
     private boolean accessSupported = true;
-    /** False once the daemon answered ENOSYS to RENAME2. */
+    /** False once the daemon replied ENOSYS to RENAME2. */
     private boolean rename2Supported = true;
     private Path root;
     /** The lookups of each node id the daemon counts for the view, which BATCH_FORGET returns. */
@@ -77,7 +77,7 @@ final class FuseArchive implements Archive {
     /**
      * Lists the daemon's whole tree.
      *
-     * @throws IOException if the daemon fails a request, or ends or stops answering
+     * @throws IOException if the daemon fails a request, or ends or stops replying
      */
     static FuseArchive list(FuseConnection connection, MountLog log) throws IOException {
         FuseArchive archive = new FuseArchive(connection, log);
@@ -162,7 +162,7 @@ final class FuseArchive implements Archive {
 
     /**
      * Returns the entries of a directory, without {@code .} and {@code ..}: with their LOOKUP
-     * replies where the daemon answers READDIRPLUS, else names only.
+     * replies where the daemon replies to READDIRPLUS, else names only.
      */
     private List<FuseProtocol.Dirent> list(String directory, long nodeId) throws IOException {
         long handle = FuseProtocol.handle(call(FuseProtocol.OPENDIR, nodeId, FuseProtocol.open(O_RDONLY | O_DIRECTORY),
@@ -775,7 +775,7 @@ final class FuseArchive implements Archive {
     /**
      * Sends a request and returns the payload of a successful reply.
      *
-     * @throws RefusedRequest if the daemon answered with an errno
+     * @throws RefusedRequest if the daemon replied with an errno
      * @throws IOException if the connection failed
      */
     private byte[] call(int opcode, long nodeId, byte[] body, String what) throws IOException {
@@ -787,7 +787,7 @@ final class FuseArchive implements Archive {
         return reply.payload();
     }
 
-    /** A request the daemon answered with an errno; the connection is still usable. */
+    /** A request the daemon replied to with an errno; the connection is still usable. */
     static final class RefusedRequest extends IOException {
         private static final long serialVersionUID = 1L;
         private final int errno;
@@ -797,7 +797,7 @@ final class FuseArchive implements Archive {
             this.errno = errno;
         }
 
-        /** Returns the positive errno the daemon answered with. */
+        /** Returns the positive errno the daemon replied with. */
         int errno() {
             return errno;
         }

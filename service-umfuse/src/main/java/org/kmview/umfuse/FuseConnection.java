@@ -138,7 +138,7 @@ final class FuseConnection implements ControlFile {
         holderLink = findHolder();
         ended = holderLink == null;
         if (ended) {
-            context.debug(daemon + " no longer holds " + fifo.path() + ": its file system answers ENOTCONN");
+            context.debug(daemon + " no longer holds " + fifo.path() + ": its file system fails with ENOTCONN");
         }
         return ended;
     }
@@ -206,7 +206,7 @@ final class FuseConnection implements ControlFile {
         return minor;
     }
 
-    /** Returns whether the daemon answers READDIRPLUS, valid after the first call. */
+    /** Returns whether the daemon replies to READDIRPLUS, valid after the first call. */
     boolean readdirPlus() {
         return (flags & FuseProtocol.FUSE_DO_READDIRPLUS) != 0;
     }
@@ -219,7 +219,7 @@ final class FuseConnection implements ControlFile {
     /**
      * Sends a request and waits for its reply, letting the daemon's processes run meanwhile.
      *
-     * @throws IOException if the daemon ended, stopped answering within the timeout, or replied
+     * @throws IOException if the daemon ended, stopped replying within the timeout, or replied
      *         with a malformed message; the connection is unusable after that
      */
     Reply call(int opcode, long nodeId, byte[] body) throws IOException {
@@ -232,7 +232,7 @@ final class FuseConnection implements ControlFile {
     /**
      * Sends DESTROY and waits for its reply, as the kernel does at the unmount of a block-device
      * FUSE mount, so the daemon flushes its file system; its next read then fails with ENODEV. A
-     * daemon that failed gets DESTROY too, unanswered, so that a read it blocks in returns.
+     * daemon that failed gets DESTROY too, without waiting for a reply, so that a read it blocks in returns.
      */
     void destroy() {
         if (usable() && !ended()) {
@@ -265,7 +265,7 @@ final class FuseConnection implements ControlFile {
             List<Integer> holders = holderProcesses();
             if (holders.isEmpty()) {
                 ended = true;
-                fail(daemon + " ended before it answered any request");
+                fail(daemon + " ended before it replied to any request");
                 throw new IOException(failure);
             }
             for (int pid : holders) {
@@ -281,7 +281,7 @@ final class FuseConnection implements ControlFile {
             }
             ByteBuffer reply = ByteBuffer.wrap(init.payload()).order(ByteOrder.nativeOrder());
             if (init.payload().length < 8 || reply.getInt(0) != FuseProtocol.KERNEL_MAJOR) {
-                fail(daemon + " answered INIT with protocol " + (init.payload().length < 4 ? "?" : reply.getInt(0))
+                fail(daemon + " replied to INIT with protocol " + (init.payload().length < 4 ? "?" : reply.getInt(0))
                         + ", not " + FuseProtocol.KERNEL_MAJOR);
                 throw new IOException(failure);
             }
@@ -359,17 +359,17 @@ final class FuseConnection implements ControlFile {
         }
         switch (outcome) {
             case CALLER_WAITED_FOR -> {
-                // The daemon itself made the call (it unmounts as it ends): it cannot answer, but
+                // The daemon itself made the call (it unmounts as it ends): it cannot reply, but
                 // nothing is wrong with the connection. The request stays unread in the pipe.
                 ended = true;
                 throw new IOException(what + " cannot reach " + daemon + " from within its own call");
             }
             case NONE_LEFT -> {
                 ended = true;
-                fail(daemon + " ended without answering " + what);
+                fail(daemon + " ended without replying to " + what);
             }
             case TIMED_OUT -> {
-                fail(daemon + " did not answer " + what + " within " + timeout.toSeconds()
+                fail(daemon + " did not reply to " + what + " within " + timeout.toSeconds()
                         + " s; its file system fails with EIO from now on (umfuse option timeout=SECONDS sets the time)");
                 interrupt(unique);
             }
@@ -411,7 +411,7 @@ final class FuseConnection implements ControlFile {
 
     /**
      * Takes one reply of the daemon. A reply must be one whole message whose length field
-     * matches, as on the real device; anything else fails with EINVAL, and an answer to no
+     * matches, as on the real device; anything else fails with EINVAL, and a reply to no
      * request with ENOENT.
      */
     @Override
@@ -432,7 +432,7 @@ final class FuseConnection implements ControlFile {
             return data.length;
         }
         if (unique != outstanding) {
-            throw new ServiceException(Errno.ENOENT, daemon + " answered request " + unique
+            throw new ServiceException(Errno.ENOENT, daemon + " replied to request " + unique
                     + ", which is not waiting");
         }
         replies.put(unique, new Reply(error, data));

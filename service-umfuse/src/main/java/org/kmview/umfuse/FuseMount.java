@@ -14,7 +14,7 @@ import org.kmview.spi.StatView;
 import org.kmview.spi.VirtualMount;
 
 /**
- * A mount of a FUSE daemon's file system. The daemon can answer only after its mount(2)
+ * A mount of a FUSE daemon's file system. The daemon can reply only after its mount(2)
  * returned, so the tree is listed at the first use of the mount, by a process of the view other
  * than the daemon. From then on the mount works as an archive mount: content is read on first
  * open, and changes go back to the daemon at unmount, before DESTROY.
@@ -198,11 +198,11 @@ final class FuseMount implements VirtualMount {
         return null;
     }
 
-    /** Returns the errno the kernel's FUSE gives for a daemon's answer: ENOSYS becomes what the call returns there. */
+    /** Returns the errno the kernel's FUSE gives for a daemon's reply: ENOSYS becomes what the call returns there. */
     private static Errno kernelErrno(Operation operation, int errno) {
-        Errno answer = Errno.of(errno);
-        if (answer != Errno.ENOSYS) {
-            return answer;
+        Errno replied = Errno.of(errno);
+        if (replied != Errno.ENOSYS) {
+            return replied;
         }
         if (operation instanceof Operation.Link) {
             return Errno.EPERM;
@@ -210,7 +210,7 @@ final class FuseMount implements VirtualMount {
         if (operation instanceof Operation.SetAttribute || operation instanceof Operation.RemoveAttribute) {
             return Errno.EOPNOTSUPP;
         }
-        return answer;
+        return replied;
     }
 
     /** Records a forwarded change in the tree the write-back compares with, once the kernel made it too. */
@@ -273,7 +273,7 @@ final class FuseMount implements VirtualMount {
     /**
      * Writes the changed tree back to the daemon, then sends DESTROY, after which the daemon's
      * reads fail with ENODEV and it ends as it would outside. If the daemon itself unmounts (it
-     * is ending), it can answer nothing: a changed tree is then kept and its path logged.
+     * is ending), it can reply to nothing: a changed tree is then kept and its path logged.
      */
     @Override
     public void unmount() {

@@ -54,7 +54,7 @@ final class FuseProtocol {
 
     /** INIT flag: the daemon may take writes larger than 4 KiB. */
     static final int FUSE_BIG_WRITES = 1 << 5;
-    /** INIT flag: the daemon answers READDIRPLUS, a listing with each entry's LOOKUP reply. */
+    /** INIT flag: the daemon replies to READDIRPLUS, a listing with each entry's LOOKUP reply. */
     static final int FUSE_DO_READDIRPLUS = 1 << 13;
 
     static final int FATTR_MODE = 1;
@@ -145,26 +145,26 @@ final class FuseProtocol {
         return all;
     }
 
-    /** The body of INIT: the protocol version the view speaks and the flags it offers. */
+    /** Returns the body of INIT: the protocol version the view speaks and the flags it offers. */
     static byte[] init() {
         ByteBuffer body = buffer(16);
         body.putInt(KERNEL_MAJOR).putInt(KERNEL_MINOR).putInt(128 * 1024).putInt(FUSE_BIG_WRITES | FUSE_DO_READDIRPLUS);
         return body.array();
     }
 
-    /** The body of OPEN and OPENDIR. */
+    /** Returns the body of OPEN and OPENDIR. */
     static byte[] open(int flags) {
         return buffer(8).putInt(flags).putInt(0).array();
     }
 
-    /** The body of READ and READDIR. */
+    /** Returns the body of READ and READDIR. */
     static byte[] read(long handle, long offset, int size) {
         ByteBuffer body = buffer(40);
         body.putLong(handle).putLong(offset).putInt(size);
         return body.array();
     }
 
-    /** The body of WRITE: its header and the data. */
+    /** Returns the body of WRITE: its header and the data. */
     static byte[] write(long handle, long offset, byte[] data, int length) {
         ByteBuffer body = buffer(40 + length);
         body.putLong(handle).putLong(offset).putInt(length).putInt(0).putLong(0).putInt(0).putInt(0);
@@ -172,42 +172,42 @@ final class FuseProtocol {
         return body.array();
     }
 
-    /** The body of RELEASE and RELEASEDIR. */
+    /** Returns the body of RELEASE and RELEASEDIR. */
     static byte[] release(long handle, int flags) {
         return buffer(24).putLong(handle).putInt(flags).array();
     }
 
-    /** The body of RENAME, sent to the old parent: the new parent, the old name, the new name. */
+    /** Returns the body of RENAME, sent to the old parent: the new parent, the old name, the new name. */
     static byte[] rename(long newParent, String oldName, String newName) {
         return concat(buffer(8).putLong(newParent).array(), name(oldName), name(newName));
     }
 
-    /** The body of RENAME2: as RENAME, with the renameat2 flags. */
+    /** Returns the body of RENAME2: as RENAME, with the renameat2 flags. */
     static byte[] rename2(long newParent, long flags, String oldName, String newName) {
         return concat(buffer(16).putLong(newParent).putInt((int) flags).array(), name(oldName), name(newName));
     }
 
-    /** The body of LINK, sent to the new parent: the node to link, the new name. */
+    /** Returns the body of LINK, sent to the new parent: the node to link, the new name. */
     static byte[] link(long nodeId, String newName) {
         return concat(buffer(8).putLong(nodeId).array(), name(newName));
     }
 
-    /** The body of LISTXATTR: the buffer size, 0 to ask for the size needed. */
+    /** Returns the body of LISTXATTR: the buffer size, 0 to ask for the size needed. */
     static byte[] listxattr(int size) {
         return buffer(8).putInt(size).array();
     }
 
-    /** The body of GETXATTR: the buffer size, 0 to ask for the size needed, and the name. */
+    /** Returns the body of GETXATTR: the buffer size, 0 to ask for the size needed, and the name. */
     static byte[] getxattr(int size, String name) {
         return concat(buffer(8).putInt(size).array(), name(name));
     }
 
-    /** The body of SETXATTR: the value size, flags 0 (create or replace), the name, the value. */
+    /** Returns the body of SETXATTR: the value size, flags 0 (create or replace), the name, the value. */
     static byte[] setxattr(String name, byte[] value) {
         return setxattr(name, value, 0);
     }
 
-    /** The body of SETXATTR with the setxattr(2) flags (XATTR_CREATE, XATTR_REPLACE). */
+    /** Returns the body of SETXATTR with the setxattr(2) flags (XATTR_CREATE, XATTR_REPLACE). */
     static byte[] setxattr(String name, byte[] value, int flags) {
         return concat(buffer(8).putInt(value.length).putInt(flags).array(), name(name), value);
     }
@@ -220,22 +220,22 @@ final class FuseProtocol {
         return ByteBuffer.wrap(payload).order(ByteOrder.nativeOrder()).getInt(0);
     }
 
-    /** The body of FLUSH, which the kernel sends at each close of a descriptor. */
+    /** Returns the body of FLUSH, which the kernel sends at each close of a descriptor. */
     static byte[] flush(long handle) {
         return buffer(24).putLong(handle).array();
     }
 
-    /** The body of INTERRUPT: the request to give up. */
+    /** Returns the body of INTERRUPT: the request to give up. */
     static byte[] interrupt(long unique) {
         return buffer(8).putLong(unique).array();
     }
 
-    /** The body of FORGET: the lookups of the header's node that the view drops. */
+    /** Returns the body of FORGET: the lookups of the header's node that the view drops. */
     static byte[] forget(long lookups) {
         return buffer(8).putLong(lookups).array();
     }
 
-    /** The body of BATCH_FORGET: node ids and the lookups of each that the view drops. */
+    /** Returns the body of BATCH_FORGET: node ids and the lookups of each that the view drops. */
     static byte[] batchForget(List<long[]> forgets) {
         ByteBuffer body = buffer(8 + 16 * forgets.size());
         body.putInt(forgets.size()).putInt(0);
@@ -245,43 +245,43 @@ final class FuseProtocol {
         return body.array();
     }
 
-    /** The body of FSYNC: data and metadata. */
+    /** Returns the body of FSYNC: data and metadata. */
     static byte[] fsync(long handle) {
         return buffer(16).putLong(handle).array();
     }
 
-    /** The body of MKDIR. */
+    /** Returns the body of MKDIR. */
     static byte[] mkdir(int mode, String name) {
         return concat(buffer(8).putInt(mode).putInt(0).array(), name(name));
     }
 
-    /** The body of MKNOD: the mode with the file type, the device number, umask 0, the name. */
+    /** Returns the body of MKNOD: the mode with the file type, the device number, umask 0, the name. */
     static byte[] mknod(int mode, long device, String name) {
         return concat(buffer(16).putInt(mode).putInt((int) device).array(), name(name));
     }
 
-    /** The body of ACCESS: the access(2) mask. */
+    /** Returns the body of ACCESS: the access(2) mask. */
     static byte[] access(int mask) {
         return buffer(8).putInt(mask).array();
     }
 
-    /** The body of CREATE. */
+    /** Returns the body of CREATE. */
     static byte[] create(int flags, int mode, String name) {
         return concat(buffer(16).putInt(flags).putInt(mode).putInt(0).putInt(0).array(), name(name));
     }
 
-    /** The body of SYMLINK: the new name, then the target. */
+    /** Returns the body of SYMLINK: the new name, then the target. */
     static byte[] symlink(String name, String target) {
         return concat(name(name), name(target));
     }
 
-    /** The body of GETATTR. */
+    /** Returns the body of GETATTR. */
     static byte[] getattr() {
         return buffer(16).array();
     }
 
     /**
-     * The body of SETATTR.
+     * Returns the body of SETATTR.
      *
      * @param valid the FATTR_* bits of the fields to set
      */

@@ -17,7 +17,7 @@ import org.kmview.spi.ViewService;
  */
 public final class UmfuseService implements ViewService {
 
-    /** How long a FUSE daemon may take to answer one request before its file system fails. */
+    /** How long a FUSE daemon may take to reply to one request before its file system fails. */
     static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(30);
 
     @Override
@@ -36,7 +36,7 @@ public final class UmfuseService implements ViewService {
         for (String option : options.names()) {
             if (!option.equals("timeout") || options.value("timeout").isEmpty()) {
                 throw new ServiceException(Errno.EINVAL, "umfuse takes only the service option timeout=SECONDS (how "
-                        + "long a FUSE daemon may take to answer), got \"" + options
+                        + "long a FUSE daemon may take to reply), got \"" + options
                         + "\"; give mount options to viewmount -o instead");
             }
         }

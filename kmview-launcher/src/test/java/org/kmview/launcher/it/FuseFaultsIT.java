@@ -66,7 +66,7 @@ class FuseFaultsIT {
         assertTrue(run.stderr().contains("ls: cannot access 'mnt': Input/output error"), run.toString());
         assertTrue(run.stdout().contains("again=2\nview alive\numount=0\n"), run.toString());
         assertTrue(run.stderr().contains("bad_fuse_daemon (pid"), run.toString());
-        assertTrue(run.stderr().contains("did not answer GETATTR within 2 s"), run.toString());
+        assertTrue(run.stderr().contains("did not reply to GETATTR within 2 s"), run.toString());
         assertTrue(run.stdout().contains("daemon=0\nmounted\nwrite: OK\nread: No such device\n"), run.toString());
     }
 
@@ -172,7 +172,7 @@ class FuseFaultsIT {
     @Test
     void readOnlyDaemonsRefuseChanges() {
         // The errors are the daemons' own; the kernel's FUSE returns the same ones (checked as root
-        // with /dev/fuse): fuse2fs -o ro answers chmod with EIO.
+        // with /dev/fuse): fuse2fs -o ro fails chmod with EIO.
         Run.Result run = inView("umfuse", "squashfuse tree.sqfs sq; fuse2fs -o fakeroot,ro disk.img mnt 2>/dev/null;"
                 + " echo x > sq/new; mkdir sq/dir; rm sq/hello.txt; echo x > mnt/new; mkdir mnt/dir; chmod 600 mnt/hello.txt;"
                 + " ls sq mnt; viewumount sq; viewumount mnt");

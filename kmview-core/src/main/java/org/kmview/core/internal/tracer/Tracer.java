@@ -196,7 +196,7 @@ public final class Tracer {
     /**
      * Serves the stops of the threads {@code serves} accepts until {@code condition} holds. A
      * service calls it while it serves one process's call and needs another process of the view
-     * to act first: a FUSE daemon that answers a request. The stops of other threads stay
+     * to act first: a FUSE daemon that replies to a request. The stops of other threads stay
      * stopped until the outermost handler returns, so no other call reaches the service meanwhile.
      *
      * <p>Precondition: runs on the tracer thread, inside a handler.
@@ -233,7 +233,7 @@ public final class Tracer {
                 int tid = libc.waitpid(-1, Libc.__WALL | Libc.__WNOTHREAD | WNOHANG, status);
                 if (tid == 0 || tid == -EINTR) {
                     // No blocking wait has a timeout, so poll: spin first, as the main loop does,
-                    // then sleep in short steps, since a daemon's answer is usually under a millisecond away.
+                    // then sleep in short steps, since a daemon's reply is usually under a millisecond away.
                     if (++idlePolls <= SPIN_POLLS) {
                         Thread.onSpinWait();
                     } else {
