@@ -1,9 +1,9 @@
 package org.kmview.spi;
 
 /**
- * What {@code statfs(2)} reports for a mount whose data lies elsewhere than its host tree: a FUSE
- * daemon's file system reports its own size and free space, not those of the directory that
- * contains kmview's private copy.
+ * The figures {@code statfs(2)} reports for a mount whose data lies elsewhere than its host
+ * tree. A FUSE daemon's file system reports its own size and free space, not those of the
+ * directory that contains kmview's private copy.
  *
  * @param type the file system magic number ({@code f_type})
  * @param blockSize the preferred I/O size ({@code f_bsize})

@@ -70,7 +70,7 @@ public interface ServiceContext {
         throw new UnsupportedOperationException("this view cannot wait for its processes");
     }
 
-    /** How {@link #serveUntil} ended. */
+    /** The outcome of {@link #serveUntil}. */
     enum WaitOutcome {
         /** The condition holds. */
         DONE,

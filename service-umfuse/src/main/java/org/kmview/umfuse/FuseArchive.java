@@ -13,10 +13,10 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The file system of a FUSE daemon in the view, read and written through FUSE requests. At the
- * first use of the mount the whole tree is listed (names and attributes, no content); a file's
- * content is read when a process first opens it. At unmount the changed tree is written back
- * with the requests the kernel would have sent for the same changes.
+ * The file system of a FUSE daemon in the view, read and written through FUSE requests. The first
+ * use of the mount lists the whole tree, names and attributes without content. A file's content is
+ * read when a process first opens it, and the changed tree is written back with the requests the
+ * kernel would have sent for the same changes.
  *
  * <p>Used on the tracer thread only.
  */
@@ -55,7 +55,7 @@ final class FuseArchive implements Archive {
     private final Map<String, Node> nodes = new HashMap<>();
     /**
      * The extended attributes of each path as the daemon has them, where the private copy has
-     * them too; names the private copy could not take are left out, so they are never removed.
+     * them too. Names the private copy could not take are left out, so they are never removed.
      */
     private final Map<String, Map<String, byte[]>> attributes = new HashMap<>();
     /** False once the daemon replied ENOSYS to an xattr request. */
@@ -348,22 +348,22 @@ final class FuseArchive implements Archive {
     private void forwardRename(org.kmview.spi.Operation.Rename rename, Node parent, String name) throws IOException {
         String path = rename.path();
         Node newParent = nodes.get(EntryPaths.parent(rename.target()));
-        String what = display(path) + " to " + display(rename.target());
+        String names = display(path) + " to " + display(rename.target());
         if (rename.flags() == 0) {
             call(FuseProtocol.RENAME, parent.nodeId(), FuseProtocol.rename(newParent.nodeId(), name,
-                    nameOf(rename.target())), what);
+                    nameOf(rename.target())), names);
         } else if (connection.minor() < RENAME2_MINOR || !rename2Supported) {
             // As the kernel: renameat2 flags need RENAME2, so mv falls back to a plain rename.
-            throw new RefusedRequest(connection.daemon() + " has no RENAME2 for " + what, EINVAL);
+            throw new RefusedRequest(connection.daemon() + " has no RENAME2 for " + names, EINVAL);
         } else {
             FuseConnection.Reply reply = connection.call(FuseProtocol.RENAME2, parent.nodeId(),
                     FuseProtocol.rename2(newParent.nodeId(), rename.flags(), name, nameOf(rename.target())));
             if (reply.error() == -ENOSYS) {
                 rename2Supported = false;
-                throw new RefusedRequest(connection.daemon() + " has no RENAME2 for " + what, EINVAL);
+                throw new RefusedRequest(connection.daemon() + " has no RENAME2 for " + names, EINVAL);
             }
             if (reply.error() != 0) {
-                throw new RefusedRequest("RENAME2 " + what + " failed in " + connection.daemon() + " with errno "
+                throw new RefusedRequest("RENAME2 " + names + " failed in " + connection.daemon() + " with errno "
                         + -reply.error(), -reply.error());
             }
         }
@@ -453,17 +453,21 @@ final class FuseArchive implements Archive {
             throw new IOException("cannot write " + path + ": its directory is not in " + connection.daemon() + "'s tree");
         }
         Node existing = nodes.get(path);
-        int wanted = switch (entry.kind()) {
+        int type = switch (entry.kind()) {
             case DIRECTORY -> S_IFDIR;
             case SYMLINK -> S_IFLNK;
             case FILE, HARD_LINK -> S_IFREG;
         };
-        if (existing != null && (existing.type() != wanted || wanted == S_IFLNK)) {
+        if (existing != null && (existing.type() != type || type == S_IFLNK)) {
             removeTree(path);
             existing = null;
         }
+
         String name = path.substring(path.lastIndexOf('/') + 1);
-        int mode = entry.mode() == ArchiveEntry.UNKNOWN ? (wanted == S_IFDIR ? 0755 : 0644) : entry.mode();
+        int mode = entry.mode();
+        if (mode == ArchiveEntry.UNKNOWN) {
+            mode = type == S_IFDIR ? 0755 : 0644;
+        }
         long nodeId;
         switch (entry.kind()) {
             case DIRECTORY -> {
@@ -476,8 +480,9 @@ final class FuseArchive implements Archive {
             }
             default -> nodeId = writeFile(entry, parent, existing, name, mode, durable);
         }
-        nodes.put(path, new Node(nodeId, wanted));
-        if (wanted != S_IFLNK) {
+        nodes.put(path, new Node(nodeId, type));
+
+        if (type != S_IFLNK) {
             long atime = entry.atime() == null ? entry.mtime().to(TimeUnit.NANOSECONDS) : entry.atime().to(TimeUnit.NANOSECONDS);
             call(FuseProtocol.SETATTR, nodeId, FuseProtocol.setattr(FuseProtocol.FATTR_MODE | FuseProtocol.FATTR_ATIME
                     | FuseProtocol.FATTR_MTIME, 0, mode, 0, 0, atime, entry.mtime().to(TimeUnit.NANOSECONDS)),
@@ -778,10 +783,10 @@ final class FuseArchive implements Archive {
      * @throws RefusedRequest if the daemon replied with an errno
      * @throws IOException if the connection failed
      */
-    private byte[] call(int opcode, long nodeId, byte[] body, String what) throws IOException {
+    private byte[] call(int opcode, long nodeId, byte[] body, String subject) throws IOException {
         FuseConnection.Reply reply = connection.call(opcode, nodeId, body);
         if (reply.error() != 0) {
-            throw new RefusedRequest(FuseProtocol.opcodeName(opcode) + " " + what + " failed in " + connection.daemon()
+            throw new RefusedRequest(FuseProtocol.opcodeName(opcode) + " " + subject + " failed in " + connection.daemon()
                     + " with errno " + -reply.error(), -reply.error());
         }
         return reply.payload();

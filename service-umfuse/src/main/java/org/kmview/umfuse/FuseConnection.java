@@ -77,7 +77,7 @@ final class FuseConnection implements ControlFile {
         return new FuseConnection(context, Fifo.create(path.toString(), PIPE_CAPACITY), timeout);
     }
 
-    /** Returns the host path of the pipe the daemon holds open. */
+    /** Returns the host path of the pipe the daemon keeps open. */
     String path() {
         return fifo.path();
     }
@@ -90,7 +90,7 @@ final class FuseConnection implements ControlFile {
     /**
      * Marks the connection mounted by the process {@code callerPid}. INIT, the first message a
      * daemon reads, waits for the first request: by then a daemon that got the device from
-     * {@code fusermount} holds it, and can be made to trap its replies first.
+     * {@code fusermount} has it open, and can be made to trap its replies first.
      */
     void start(int callerPid) {
         daemon = describe(callerPid);
@@ -121,8 +121,8 @@ final class FuseConnection implements ControlFile {
     }
 
     /**
-     * Returns whether no process of the daemon holds the pipe open any more: it ended, or was
-     * killed. Looks at the process that held it when last asked first, then at every process.
+     * Returns whether no process of the daemon has the pipe open any more, because it ended or
+     * was killed. Checks the process that had it open at the last check first, then every process.
      */
     boolean ended() {
         if (ended) {
@@ -138,12 +138,12 @@ final class FuseConnection implements ControlFile {
         holderLink = findHolder();
         ended = holderLink == null;
         if (ended) {
-            context.debug(daemon + " no longer holds " + fifo.path() + ": its file system fails with ENOTCONN");
+            context.debug(daemon + " no longer has " + fifo.path() + " open, so its file system fails with ENOTCONN");
         }
         return ended;
     }
 
-    /** Returns every process other than kmview that holds the pipe open, by scanning /proc. */
+    /** Returns every process other than kmview that has the pipe open, by scanning /proc. */
     private List<Integer> holderProcesses() {
         List<Integer> found = new java.util.ArrayList<>();
         long self = ProcessHandle.current().pid();
@@ -231,8 +231,8 @@ final class FuseConnection implements ControlFile {
 
     /**
      * Sends DESTROY and waits for its reply, as the kernel does at the unmount of a block-device
-     * FUSE mount, so the daemon flushes its file system; its next read then fails with ENODEV. A
-     * daemon that failed gets DESTROY too, without waiting for a reply, so that a read it blocks in returns.
+     * FUSE mount, so the daemon flushes its file system. Its next read then fails with ENODEV. A
+     * daemon that failed gets DESTROY too, without a wait, so that a read it blocks in returns.
      */
     void destroy() {
         if (usable() && !ended()) {
@@ -308,7 +308,7 @@ final class FuseConnection implements ControlFile {
         awaitDrained(FuseProtocol.opcodeName(opcode));
     }
 
-    private void awaitDrained(String what) throws IOException {
+    private void awaitDrained(String request) throws IOException {
         ServiceContext.WaitOutcome outcome = context.serveUntil(this::drained, this::holds, timeout);
         if (drained()) {
             return;
@@ -317,11 +317,11 @@ final class FuseConnection implements ControlFile {
             case NONE_LEFT -> {
                 // The daemon ended meanwhile, as it does when it unmounts by itself.
                 ended = true;
-                throw new IOException(daemon + " ended before it read " + what);
+                throw new IOException(daemon + " ended before it read " + request);
             }
-            case CALLER_WAITED_FOR -> throw new IOException(what + " cannot reach " + daemon + " from within its own call");
+            case CALLER_WAITED_FOR -> throw new IOException(request + " cannot reach " + daemon + " from within its own call");
             default -> {
-                fail(daemon + " did not read " + what + " within " + timeout.toSeconds() + " s");
+                fail(daemon + " did not read " + request + " within " + timeout.toSeconds() + " s");
                 throw new IOException(failure);
             }
         }
@@ -349,7 +349,7 @@ final class FuseConnection implements ControlFile {
         return unique;
     }
 
-    private Reply await(long unique, String what) throws IOException {
+    private Reply await(long unique, String request) throws IOException {
         ServiceContext.WaitOutcome outcome = context.serveUntil(() -> replies.containsKey(unique) || failure != null,
                 this::holds, timeout);
         outstanding = 0;
@@ -362,18 +362,18 @@ final class FuseConnection implements ControlFile {
                 // The daemon itself made the call (it unmounts as it ends): it cannot reply, but
                 // nothing is wrong with the connection. The request stays unread in the pipe.
                 ended = true;
-                throw new IOException(what + " cannot reach " + daemon + " from within its own call");
+                throw new IOException(request + " cannot reach " + daemon + " from within its own call");
             }
             case NONE_LEFT -> {
                 ended = true;
-                fail(daemon + " ended without replying to " + what);
+                fail(daemon + " ended without replying to " + request);
             }
             case TIMED_OUT -> {
-                fail(daemon + " did not reply to " + what + " within " + timeout.toSeconds()
+                fail(daemon + " did not reply to " + request + " within " + timeout.toSeconds()
                         + " s; its file system fails with EIO from now on (umfuse option timeout=SECONDS sets the time)");
                 interrupt(unique);
             }
-            case DONE -> fail(daemon + " failed while " + what + " waited");
+            case DONE -> fail(daemon + " failed while " + request + " waited");
         }
         throw new IOException(failure);
     }
@@ -396,7 +396,7 @@ final class FuseConnection implements ControlFile {
         }
     }
 
-    /** Returns whether the thread {@code tid} belongs to a process that holds the pipe open. */
+    /** Returns whether the thread {@code tid} belongs to a process that has the pipe open. */
     private boolean holds(int tid) {
         return holders.computeIfAbsent(tid, this::scanDescriptors);
     }
@@ -411,8 +411,8 @@ final class FuseConnection implements ControlFile {
 
     /**
      * Takes one reply of the daemon. A reply must be one whole message whose length field
-     * matches, as on the real device; anything else fails with EINVAL, and a reply to no
-     * request with ENOENT.
+     * matches, as on the real device. Anything else fails with EINVAL, and a reply to a request
+     * that is not waiting fails with ENOENT.
      */
     @Override
     public int write(byte[] data, Caller caller) throws ServiceException {

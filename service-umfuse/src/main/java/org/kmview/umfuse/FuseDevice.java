@@ -15,7 +15,7 @@ import org.kmview.spi.VirtualMount;
 
 /**
  * The virtual {@code /dev/fuse} of the view. Each open of it gets a connection of its own: a new
- * named pipe in a private directory, which the opening process holds in place of the device.
+ * named pipe in a private directory, which the opening process keeps in place of the device.
  * The pipe is a control file, so the process's writes (the daemon's replies) reach its
  * connection, and its reads fail with ENODEV once the file system is unmounted.
  *
@@ -37,7 +37,7 @@ final class FuseDevice implements VirtualMount {
         this.timeout = timeout;
     }
 
-    /** An open of the device: a new connection, and its pipe as the file the process opens. */
+    /** Creates a new connection for an open of the device and returns its pipe, the file the process opens. */
     @Override
     public PathMapping map(String relative) {
         if (!relative.isEmpty()) {
@@ -69,7 +69,7 @@ final class FuseDevice implements VirtualMount {
         return Optional.of(directory.toString());
     }
 
-    /** Every connection's pipe is a control file; the device itself is one too, so opening it traps writes. */
+    /** Returns the control file of a connection's pipe, or of the device itself, so that opening the device traps writes. */
     @Override
     public Optional<ControlFile> controlFile(String relative) {
         if (relative.isEmpty()) {

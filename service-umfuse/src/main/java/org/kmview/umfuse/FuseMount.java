@@ -61,7 +61,7 @@ final class FuseMount implements VirtualMount {
                 if (connection.usable()) {
                     log.warning(reason);
                 } else {
-                    // The connection has said why already.
+                    // The connection has logged the reason already.
                     log.event(() -> reason);
                 }
             }
@@ -70,8 +70,8 @@ final class FuseMount implements VirtualMount {
     }
 
     /**
-     * Maps a path through the tree. Once the daemon ended every path fails with ENOTCONN, as on a
-     * kernel FUSE mount whose daemon died; after a protocol fault or a timeout, with EIO.
+     * Maps a path through the tree. Once the daemon ended, every path fails with ENOTCONN, as on a
+     * kernel FUSE mount whose daemon died. After a protocol fault or a timeout, every path fails with EIO.
      */
     @Override
     public PathMapping map(String relative) {
@@ -220,9 +220,10 @@ final class FuseMount implements VirtualMount {
             return;
         }
         if (!succeeded) {
-            // NOTE: the daemon made a change that failed in the private copy; the write-back
-            // compares with the tree recorded before, so the two may differ until the unmount.
-            log.warning(connection.daemon() + " made " + operation + " but the private copy refused it");
+            // NOTE: the write-back compares with the tree recorded before this change, so the
+            // daemon keeps it even though the view does not show it.
+            log.warning(connection.daemon() + " made " + operation + " but the same change failed in the private copy "
+                    + root + ", so the daemon and the view now differ at " + operation.path());
             return;
         }
         if (operation instanceof Operation.Rename rename) {
@@ -239,7 +240,7 @@ final class FuseMount implements VirtualMount {
         }
     }
 
-    /** A read-write mount writes a file back to the daemon when a process closes or syncs it. */
+    /** Returns true for a read-write mount: it writes a file back to the daemon when a process closes or syncs it. */
     @Override
     public boolean syncsFiles() {
         return readWrite;

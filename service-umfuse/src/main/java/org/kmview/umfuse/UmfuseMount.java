@@ -254,6 +254,7 @@ final class UmfuseMount implements VirtualMount {
             snapshot = TreeScan.of(root);
             return;
         }
+
         Optional<TreeScan.Node> now = TreeScan.node(root, relative);
         if (now.isEmpty()) {
             // Gone or renamed meanwhile: the next full write-back handles it.
@@ -263,6 +264,7 @@ final class UmfuseMount implements VirtualMount {
         if (before != null && before.state().equals(now.get().state())) {
             return;
         }
+
         List<TreeScan.Node> written = new ArrayList<>();
         for (String parent = EntryPaths.parent(relative); !parent.isEmpty(); parent = EntryPaths.parent(parent)) {
             if (!snapshot.nodes().containsKey(parent)) {
@@ -276,9 +278,10 @@ final class UmfuseMount implements VirtualMount {
         written.add(now.get());
         archive.writeEntries(written.stream().map(this::entryOf).toList(), durable);
         written.forEach(snapshot::put);
+
         // Creating the file changed its directory's time in the source too.
         String parent = EntryPaths.parent(relative);
-        if (!parent.isEmpty() && snapshot.nodes().containsKey(parent)) {
+        if (before == null && !parent.isEmpty() && snapshot.nodes().containsKey(parent)) {
             TreeScan.node(root, parent).ifPresent(snapshot::put);
         }
         log.event(() -> "synced " + relative + " to " + sourceName);
@@ -419,10 +422,10 @@ final class UmfuseMount implements VirtualMount {
         }
 
         // Renames and hard links show as the same file key under another path.
-        Map<Object, TreeScan.Node> goneByKey = new java.util.HashMap<>();
+        Map<Object, TreeScan.Node> removedByKey = new java.util.HashMap<>();
         for (TreeScan.Node node : snapshot.nodes().values()) {
             if (!now.nodes().containsKey(node.path()) && node.fileKey() != null) {
-                goneByKey.put(node.fileKey(), node);
+                removedByKey.put(node.fileKey(), node);
             }
         }
         Map<Object, String> keptPathByKey = new java.util.HashMap<>();
@@ -436,8 +439,8 @@ final class UmfuseMount implements VirtualMount {
         for (TreeScan.Node node : now.nodes().values()) {
             TreeScan.Node before = snapshot.nodes().get(node.path());
             boolean unchanged = before != null && before.state().equals(node.state());
-            TreeScan.Node gone = before == null && node.fileKey() != null ? goneByKey.get(node.fileKey()) : null;
-            String movedFrom = gone != null && gone.state().equals(node.state()) ? gone.path() : null;
+            TreeScan.Node earlier = before == null && node.fileKey() != null ? removedByKey.get(node.fileKey()) : null;
+            String movedFrom = earlier != null && earlier.state().equals(node.state()) ? earlier.path() : null;
             String linkOf = null;
             if (before == null && movedFrom == null && node.state().kind() == EntryKind.FILE && node.fileKey() != null) {
                 // A new name of a file the source has, or of a new file named earlier in the tree.

@@ -7,8 +7,8 @@ import com.sun.jna.Native;
 
 /**
  * A named pipe the service writes to: the far end of a virtual {@code /dev/fuse}. The daemon
- * opens the pipe's path and reads requests from it as it would from the device. The pipe is
- * opened read-write, so opening never blocks and a write never fails for want of a reader.
+ * opens the pipe's path and reads requests from it as it would from the device. The service
+ * opens the pipe read-write, so on Linux (fifo(7)) opening does not block and a write has a reader.
  */
 public final class Fifo implements AutoCloseable {
 
@@ -106,7 +106,7 @@ public final class Fifo implements AutoCloseable {
             try {
                 Libc.INSTANCE.close(fd);
             } catch (LastErrorException e) {
-                // Nothing is lost: the pipe only ever carried requests.
+                // A failed close loses no data, because the pipe only carries requests to the daemon.
             }
             fd = -1;
         }

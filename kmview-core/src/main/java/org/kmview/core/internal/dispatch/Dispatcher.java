@@ -733,10 +733,9 @@ public final class Dispatcher implements SyscallHandler {
     }
 
     /**
-     * Lets a mount that syncs files write back the file of a descriptor that is closed or synced,
-     * or the whole mount at syncfs, or every such mount at sync; dup2 and dup3 close their target
-     * first. Only processes that opened a file of such a mount for writing trap these calls at
-     * all. An error fails fsync, fdatasync and syncfs; a close still closes.
+     * Lets a mount that syncs files write back the file of a descriptor that is closed or synced.
+     * syncfs writes back the whole mount and sync every such mount, and dup2 and dup3 count as a
+     * close of their target. An error fails fsync, fdatasync and syncfs, while a close still closes.
      */
     private void sync(SyscallStop stop, Syscall syscall) {
         if (mounts.isEmpty()) {
@@ -751,6 +750,7 @@ public final class Dispatcher implements SyscallHandler {
             }
             return;
         }
+
         boolean closing = syscall == Syscall.CLOSE || syscall == Syscall.DUP2 || syscall == Syscall.DUP3;
         int fd = (int) stop.argument(syscall == Syscall.DUP2 || syscall == Syscall.DUP3 ? 1 : 0);
         if ((syscall == Syscall.DUP2 || syscall == Syscall.DUP3) && fd == (int) stop.argument(0)) {
@@ -764,6 +764,7 @@ public final class Dispatcher implements SyscallHandler {
         if (synced.isEmpty()) {
             return;
         }
+
         String relative = syscall == Syscall.SYNCFS ? "" : synced.get().relative();
         Errno error = syncMount(tid, synced.get().entry(), relative, !closing, syscall);
         if (error != null && !closing) {
@@ -803,9 +804,9 @@ public final class Dispatcher implements SyscallHandler {
     }
 
     /**
-     * Answers a poll of one descriptor on a control file that refuses reads with POLLERR at once,
-     * as the kernel does for a FUSE device whose file system is gone: libfuse then knows the
-     * mount is gone and does not unmount it again. Other polls run untouched.
+     * Returns POLLERR at once for a poll of one descriptor on a control file that fails reads, as
+     * the kernel does for a FUSE device whose file system is gone. libfuse then skips its own
+     * unmount of the gone mount. Other polls run untouched.
      */
     private void pollControlFile(SyscallStop stop) {
         if (mounts.isEmpty() || stop.argument(1) != 1) {

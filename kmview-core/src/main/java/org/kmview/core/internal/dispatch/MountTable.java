@@ -327,7 +327,7 @@ public final class MountTable {
     public record Synced(Entry entry, String relative) {
     }
 
-    /** Returns the mount that syncs files whose host tree holds {@code hostPath}, and the path below it. */
+    /** Returns the mount that syncs files whose host tree contains {@code hostPath}, and the path below it. */
     public Optional<Synced> syncingMountOfHost(String hostPath) {
         for (int i = entries.size() - 1; i >= 0; i--) {
             Entry entry = entries.get(i);

@@ -18,7 +18,7 @@ public final class Tracee {
     /** The per-process trap filters ({@link Tracer#TRAP_WRITES} and others, as bits) the thread runs under. */
     int trapsInstalled;
     /** The per-process trap filters the thread is to get at its next syscall, as bits. */
-    int trapsWanted;
+    int trapsPending;
     /** Set while the thread waits in group-stop for SIGCONT (PTRACE_LISTEN). */
     boolean listening;
 

@@ -44,7 +44,7 @@ public final class Tracer {
     private static final long SECCOMP_SET_MODE_FILTER = 1;
     /** Non-blocking waits before a blocking one; Integer.getInteger lets benchmarks compare. */
     private static final int SPIN_POLLS = Integer.getInteger("kmview.spinPolls", 200);
-    /** The longest sleep between polls while a service waits for a process of the view. */
+    /** The maximum sleep between polls while a service waits for a process of the view. */
     private static final long MAX_SERVE_SLEEP_NANOS = 50_000;
 
     private final Ptrace ptrace;
@@ -315,7 +315,7 @@ public final class Tracer {
                 liveThreads.add(child);
                 created.filterGeneration = tracee.filterGeneration;
                 created.trapsInstalled = tracee.trapsInstalled;
-                created.trapsWanted = tracee.trapsWanted;
+                created.trapsPending = tracee.trapsPending;
                 LOG.trace("[{}] new thread or process {}", tid, child);
                 resume(tracee, 0);
             }
@@ -459,10 +459,10 @@ public final class Tracer {
         int bit = 1 << trap;
         for (int thread : tids) {
             Tracee tracee = tracees.get(thread);
-            if (tracee == null || ((tracee.trapsInstalled | tracee.trapsWanted) & bit) != 0) {
+            if (tracee == null || ((tracee.trapsInstalled | tracee.trapsPending) & bit) != 0) {
                 continue;
             }
-            tracee.trapsWanted |= bit;
+            tracee.trapsPending |= bit;
             if (thread != handlingTid && !tracee.listening) {
                 try {
                     ptrace.interrupt(thread);
@@ -475,7 +475,7 @@ public final class Tracer {
     }
 
     private boolean needsWiderFilter(Tracee tracee) {
-        return tracee.filterGeneration < widerFilters.size() - 1 || (tracee.trapsWanted & ~tracee.trapsInstalled) != 0;
+        return tracee.filterGeneration < widerFilters.size() - 1 || (tracee.trapsPending & ~tracee.trapsInstalled) != 0;
     }
 
     /** Resumes a thread; one that needs a wider filter stops at its next syscall entry. */
@@ -500,7 +500,7 @@ public final class Tracer {
         if (tracee.filterGeneration < generation) {
             filter = widerFilters.get(generation);
         } else {
-            int trap = Integer.numberOfTrailingZeros(tracee.trapsWanted & ~tracee.trapsInstalled);
+            int trap = Integer.numberOfTrailingZeros(tracee.trapsPending & ~tracee.trapsInstalled);
             generation = FilterInjection.ofTrap(trap);
             filter = trapFilters[trap];
         }

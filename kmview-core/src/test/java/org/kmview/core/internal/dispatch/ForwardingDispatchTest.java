@@ -20,7 +20,7 @@ import org.kmview.spi.ServiceException;
 import org.kmview.spi.VirtualMount;
 import org.mockito.InOrder;
 
-/** Changes by path below a mount that forwards them: described, refused, and told how they ended. */
+/** Changes by path below a mount that forwards them: their descriptions, rejections and outcomes. */
 class ForwardingDispatchTest {
 
     private static final int MKDIR = 83;
