@@ -9,6 +9,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 
+import org.kmview.core.NativeAccess;
 import org.kmview.core.ServiceLoadException;
 import org.kmview.core.ServiceSpec;
 import org.kmview.core.View;
@@ -82,7 +83,20 @@ public final class Main implements Callable<Integer> {
 
     /** Runs kmview and exits with the program's status. */
     public static void main(String[] args) {
+        // Loading JNA overlaps parsing the command line. The thread touches no logger, so the
+        // logging set-up below still comes first. A failure shows again at the first real use.
+        Thread nativeLoad = new Thread(Main::loadNativeAccess, "kmview-native-load");
+        nativeLoad.setDaemon(true);
+        nativeLoad.start();
         System.exit(run(args, new PrintWriter(System.err, true)));
+    }
+
+    private static void loadNativeAccess() {
+        try {
+            NativeAccess.load();
+        } catch (LinkageError | RuntimeException e) {
+            // Reported where the view needs the C library.
+        }
     }
 
     static int run(String[] args, PrintWriter err) {
