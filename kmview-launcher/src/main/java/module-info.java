@@ -5,6 +5,4 @@ module kmview.launcher {
     requires org.apache.logging.log4j;
     requires org.apache.logging.log4j.core;
     requires jdk.unsupported;
-
-    opens org.kmview.launcher to info.picocli;
 }

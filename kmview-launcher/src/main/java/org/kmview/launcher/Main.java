@@ -7,7 +7,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.Callable;
 
 import org.kmview.core.NativeAccess;
 import org.kmview.core.ServiceLoadException;
@@ -16,63 +15,32 @@ import org.kmview.core.View;
 import org.kmview.core.ViewConfig;
 
 import picocli.CommandLine;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Model.OptionSpec;
+import picocli.CommandLine.Model.PositionalParamSpec;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.ParseResult;
 
 /**
  * {@code kmview [OPTIONS] PROGRAM [ARGS...]}: runs a program in a new view.
+ *
+ * <p>The command line is described to picocli through its programmatic model, not annotations:
+ * reading annotations makes the JVM generate a proxy class for each, which cost about 30 ms of
+ * kmview's start-up on the benchmark machine.
  */
-@Command(name = "kmview", mixinStandardHelpOptions = false, sortOptions = false,
-        usageHelpAutoWidth = true,
-        description = "Runs PROGRAM and every process it starts in a view: a private picture of the"
-                + " system that services (-p) change. With no service the view is the real system.",
-        footer = {"", "Inside the view, kmview's bin directory is appended to PATH: viewmount and"
-                + " viewumount mount and unmount the file systems of services, viewname and vuname show"
-                + " the view, um_add_service, um_del_service, um_ls_service and um_mov_service manage its"
-                + " services (docs/commands.md).",
-                "Exit status: the program's, or 128+N if signal N killed it; 2 for invalid options;"
-                + " 125 when an rc file failed."})
-public final class Main implements Callable<Integer> {
+public final class Main {
 
     /** Exit status for invalid options or services, as for most Unix commands. */
     static final int USAGE_ERROR = 2;
     /** Maximum length of a view name in bytes, as viewname enforces it. */
     private static final int MAX_VIEW_NAME = 255;
 
-    @Option(names = {"-p", "--preload"}, paramLabel = "SERVICE[,OPTIONS]",
-            description = "Load a service before the program starts: a name from the distribution's"
-                    + " services/ or KMVIEW_MODULE_PATH, or the path of a service jar or directory."
-                    + " May be repeated.")
     private List<String> preload = new ArrayList<>();
-
-    @Option(names = {"-V", "--viewname"}, paramLabel = "NAME", description = "Name the view.")
     private String viewName = "";
-
-    @Option(names = {"-o", "--output"}, paramLabel = "FILE",
-            description = "Write the debug log to FILE (stderr shows only warnings and errors).")
     private Path output;
-
-    @Option(names = {"-s", "--secure"}, description = "Secure mode (not supported yet).")
     private boolean secure;
-
-    @Option(names = {"-f", "--rc"}, paramLabel = "FILE",
-            description = "Run the executable FILE in the view before the program, after /etc/viewosrc,"
-                    + " in place of ~/.viewosrc.")
     private Path rcFile;
-
-    @Option(names = {"-x", "--nonesting"},
-            description = "Services open mount sources on the host file system, not through the view.")
     private boolean noNesting;
-
-    @Option(names = {"-v", "--version"}, versionHelp = true, description = "Print the version and exit.")
-    private boolean versionRequested;
-
-    @Option(names = {"-h", "--help"}, usageHelp = true, description = "Print this help and exit.")
-    private boolean helpRequested;
-
-    @Parameters(index = "0..*", arity = "1..*", paramLabel = "PROGRAM [ARGS...]",
-            description = "The program to run, searched in PATH, and its arguments, passed unchanged.")
     private List<String> program = new ArrayList<>();
 
     private final KmviewHome home;
@@ -101,20 +69,85 @@ public final class Main implements Callable<Integer> {
 
     static int run(String[] args, PrintWriter err) {
         KmviewHome home = KmviewHome.fromSystemProperties();
-        CommandLine commandLine = new CommandLine(new Main(home));
-        commandLine.setStopAtPositional(true);
-        commandLine.setErr(err);
-        commandLine.getCommandSpec().version("kmview " + home.version());
-        commandLine.setParameterExceptionHandler((exception, arguments) -> {
-            err.println("kmview: " + exception.getMessage());
+        CommandLine commandLine = new CommandLine(commandSpec("kmview " + home.version()));
+        ParseResult parsed;
+        try {
+            parsed = commandLine.parseArgs(args);
+        } catch (ParameterException e) {
+            err.println("kmview: " + e.getMessage());
             err.println("Try 'kmview --help' for more information.");
             return USAGE_ERROR;
-        });
-        return commandLine.execute(args);
+        }
+        if (CommandLine.printHelpIfRequested(parsed)) {
+            return 0;
+        }
+        Main main = new Main(home);
+        main.preload = parsed.matchedOptionValue("-p", new ArrayList<>());
+        main.viewName = parsed.matchedOptionValue("-V", "");
+        main.output = parsed.matchedOptionValue("-o", null);
+        main.secure = parsed.matchedOptionValue("-s", false);
+        main.rcFile = parsed.matchedOptionValue("-f", null);
+        main.noNesting = parsed.matchedOptionValue("-x", false);
+        main.program = parsed.matchedPositionalValue(0, new ArrayList<>());
+        try {
+            return main.call();
+        } catch (IOException e) {
+            err.println("kmview: " + e.getMessage());
+            return 1;
+        }
     }
 
-    @Override
-    public Integer call() throws IOException {
+    /** Returns kmview's options and parameters, with the texts of its help. */
+    private static CommandSpec commandSpec(String version) {
+        CommandSpec spec = CommandSpec.create().name("kmview").version(version);
+        spec.parser().stopAtPositional(true);
+        spec.usageMessage()
+                .sortOptions(false)
+                .autoWidth(true)
+                // picocli's own synopsis would join an option and its value with "=".
+                .customSynopsis("kmview [-hsvx] [-f FILE] [-o FILE] [-V NAME] [-p SERVICE[,OPTIONS]]...",
+                        "       PROGRAM [ARGS...]")
+                .description("Runs PROGRAM and every process it starts in a view: a private picture of the"
+                        + " system that services (-p) change. With no service the view is the real system.")
+                .footer("", "Inside the view, kmview's bin directory is appended to PATH: viewmount and"
+                        + " viewumount mount and unmount the file systems of services, viewname and vuname show"
+                        + " the view, um_add_service, um_del_service, um_ls_service and um_mov_service manage its"
+                        + " services (docs/commands.md).",
+                        "Exit status: the program's, or 128+N if signal N killed it; 2 for invalid options;"
+                        + " 125 when an rc file failed.");
+
+        spec.addOption(OptionSpec.builder("-p", "--preload").paramLabel("SERVICE[,OPTIONS]")
+                .type(List.class).auxiliaryTypes(String.class)
+                .description("Load a service before the program starts: a name from the distribution's"
+                        + " services/ or KMVIEW_MODULE_PATH, or the path of a service jar or directory."
+                        + " May be repeated.")
+                .build());
+        spec.addOption(OptionSpec.builder("-V", "--viewname").paramLabel("NAME").type(String.class)
+                .description("Name the view.").build());
+        spec.addOption(OptionSpec.builder("-o", "--output").paramLabel("FILE").type(Path.class)
+                .description("Write the debug log to FILE (stderr shows only warnings and errors).").build());
+        spec.addOption(OptionSpec.builder("-s", "--secure").type(boolean.class)
+                .description("Secure mode (not supported yet).").build());
+        spec.addOption(OptionSpec.builder("-f", "--rc").paramLabel("FILE").type(Path.class)
+                .description("Run the executable FILE in the view before the program, after /etc/viewosrc,"
+                        + " in place of ~/.viewosrc.")
+                .build());
+        spec.addOption(OptionSpec.builder("-x", "--nonesting").type(boolean.class)
+                .description("Services open mount sources on the host file system, not through the view.").build());
+        spec.addOption(OptionSpec.builder("-v", "--version").type(boolean.class).versionHelp(true)
+                .description("Print the version and exit.").build());
+        spec.addOption(OptionSpec.builder("-h", "--help").type(boolean.class).usageHelp(true)
+                .description("Print this help and exit.").build());
+
+        spec.addPositional(PositionalParamSpec.builder().index("0..*").arity("1..*").required(true)
+                .paramLabel("PROGRAM [ARGS...]")
+                .type(List.class).auxiliaryTypes(String.class)
+                .description("The program to run, searched in PATH, and its arguments, passed unchanged.")
+                .build());
+        return spec;
+    }
+
+    private int call() throws IOException {
         if (output != null) {
             try {
                 Files.newOutputStream(output).close();
