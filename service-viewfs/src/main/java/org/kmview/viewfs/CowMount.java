@@ -59,7 +59,7 @@ final class CowMount implements VirtualMount {
             return PathMapping.hidden();
         }
         Path path = upperPath(relative);
-        if (relative.isEmpty() || Files.exists(path, LinkOption.NOFOLLOW_LINKS)) {
+        if (relative.isEmpty() || existsInUpper(path)) {
             return PathMapping.host(path.toString());
         }
         if (hiddenBelow(relative)) {
@@ -67,6 +67,22 @@ final class CowMount implements VirtualMount {
             return PathMapping.host(path.toString());
         }
         return PathMapping.below();
+    }
+
+    /**
+     * Returns whether an entry exists at {@code path}, a dangling symbolic link included. The
+     * view maps every path component through here, and most are missing from SRC: java.io.File
+     * reports a missing file without the NoSuchFileException that {@link Files#exists} creates
+     * and catches, which cost about 7 microseconds per call against 1 on the benchmark machine.
+     */
+    private static boolean existsInUpper(Path path) {
+        java.io.File file = path.toFile();
+        if (file.exists()) {
+            return true;
+        }
+        // Missing, or a symbolic link to a missing target: either needs an existing parent directory.
+        java.io.File parent = file.getParentFile();
+        return parent != null && parent.isDirectory() && Files.isSymbolicLink(path);
     }
 
     /** Returns whether the lower entry at {@code relative} is hidden by a whiteout or an opaque directory. */
