@@ -292,9 +292,13 @@ public final class View implements ServiceManager {
             LOG.warn("um_del_service: service {} is permanent", name);
             return Errno.EPERM;
         }
-        if (mounts.entries().stream().anyMatch(entry -> entry.service().equals(name)
-                && !entry.type().equals(DEVICE_TYPE))) {
-            LOG.warn("um_del_service: service {} still has mounts; unmount them first", name);
+        List<String> busy = mounts.entries().stream()
+                .filter(entry -> entry.service().equals(name) && !entry.type().equals(DEVICE_TYPE))
+                .map(MountTable.Entry::mountPoint)
+                .collect(Collectors.toList());
+        if (!busy.isEmpty()) {
+            LOG.warn("um_del_service: service {} still has mounts at {}; unmount them first with viewumount",
+                    name, String.join(", ", busy));
             return Errno.EBUSY;
         }
         for (MountTable.Entry device : mounts.entries()) {

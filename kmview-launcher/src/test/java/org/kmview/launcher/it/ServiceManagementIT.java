@@ -118,6 +118,7 @@ class ServiceManagementIT {
         assertTrue(run.stderr().contains("removing service nosuch failed: No such file or directory"), run::toString);
         assertTrue(run.stderr().contains("removing service scratch failed: Operation not permitted"), run::toString);
         assertTrue(run.stderr().contains("removing service viewfs failed: Device or resource busy"), run::toString);
+        assertTrue(run.stderr().contains("service viewfs still has mounts at " + mount), run::toString);
     }
 
     @Test
