@@ -27,7 +27,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-/* Polls for the next stop before sleeping, as kmview's tracer does. */
+/* Number of non-blocking waits for the next stop before a blocking one, as in kmview's tracer. */
 #define POLLS 200
 
 static const int TRAPPED[] = {
@@ -124,7 +124,7 @@ int main(int argc, char **argv)
         } else if (signal == SIGTRAP && (status >> 16) != 0) {
             signal = 0; /* fork, vfork and clone events */
         } else if (signal == SIGSTOP || signal == SIGCONT) {
-            signal = 0; /* the attach stop of a new process, and our own SIGCONT */
+            signal = 0; /* the SIGSTOP the child raised before the attach, and the SIGCONT that ended it */
         }
         ptrace(PTRACE_CONT, tid, 0, signal);
     }
