@@ -375,6 +375,8 @@ static int run_viewumount(const struct command *cmd, int argc, char **argv)
     if (umount2(target, flags) != 0) {
         int err = errno;
         fprintf(stderr, "viewumount: umount %s failed: %s\n", target, strerror(err));
+        if (err == EINVAL)
+            fprintf(stderr, "viewumount: %s is not a mount point of this view\n", target);
         return EXIT_CALL_FAILED;
     }
     return 0;

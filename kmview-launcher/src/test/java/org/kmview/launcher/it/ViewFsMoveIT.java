@@ -106,6 +106,15 @@ class ViewFsMoveIT {
     }
 
     @Test
+    void umountOfPlainDirectoryExplained() {
+        Run.Result run = inView(tmp, move(src, dst), "viewumount " + quote(src) + "; echo $?");
+
+        assertEquals("1\n", run.stdout(), run::toString);
+        assertTrue(run.stderr().contains("umount " + src + " failed: Invalid argument"), run::toString);
+        assertTrue(run.stderr().contains(src + " is not a mount point of this view"), run::toString);
+    }
+
+    @Test
     void moveIsDefaultMode() {
         Run.Result run = inView(tmp, moveByDefault(src, dst),
                 "cat " + quote(dst.resolve("t")) + " && ls " + quote(dst.resolve("sub")));
