@@ -391,7 +391,13 @@ final class CowMount implements VirtualMount {
         }
         Path temporary = target.resolveSibling(".kmview-copy-up-" + target.getFileName());
         try {
-            Files.copy(source, temporary, StandardCopyOption.REPLACE_EXISTING, LinkOption.NOFOLLOW_LINKS);
+            if (attributes.isRegularFile() && attributes.size() == 0) {
+                // An empty file needs no read, so one the user may not read (a lock file) still copies up.
+                Files.deleteIfExists(temporary);
+                Files.createFile(temporary);
+            } else {
+                Files.copy(source, temporary, StandardCopyOption.REPLACE_EXISTING, LinkOption.NOFOLLOW_LINKS);
+            }
             copyAttributes(source, temporary);
             Files.move(temporary, target, StandardCopyOption.ATOMIC_MOVE);
         } catch (IOException | RuntimeException e) {
