@@ -37,6 +37,13 @@ public final class View implements ServiceManager {
     private static final Logger LOG = LogManager.getLogger(View.class);
     /** The type shown for a mount a service added itself, such as a device file. */
     private static final String DEVICE_TYPE = "kmview-device";
+    /**
+     * Besides the credential calls, secure mode traps the owner changes, the stat calls that
+     * show owners, and the access checks that root of the view passes below a cow mount.
+     */
+    private static final java.util.Set<Syscall> SECURE_MODE_CALLS = java.util.EnumSet.of(Syscall.CHOWN,
+            Syscall.LCHOWN, Syscall.FCHOWNAT, Syscall.FCHOWN, Syscall.STAT, Syscall.LSTAT, Syscall.NEWFSTATAT,
+            Syscall.STATX, Syscall.ACCESS, Syscall.FACCESSAT, Syscall.FACCESSAT2);
 
     private final ViewConfig config;
     private final FileSystems fileSystems = new FileSystems();
@@ -169,6 +176,9 @@ public final class View implements ServiceManager {
                 Libc libc = new JnaLibc();
                 Dispatcher dispatcher = new Dispatcher(arch, libc, mounts, fileSystems, identity, config.nesting());
                 dispatcher.manageServicesWith(this);
+                if (config.secure()) {
+                    dispatcher.enableSecureMode();
+                }
                 tracer = new Tracer(new JnaPtrace(), libc, arch, dispatcher);
                 Tracer running = tracer;
                 running.setTrapFilter(Tracer.TRAP_WRITES, trapFilter(arch, Syscall.Kind.WRITE,
@@ -271,7 +281,7 @@ public final class View implements ServiceManager {
         String name = added.service().name();
         if (!pathsTrapped && fileSystems.hasTypes(name)) {
             // Every process of the view now needs mount and the path calls trapped.
-            tracer.addFilter(filter(Arch.host(), true).toBytes());
+            tracer.addFilter(filter(Arch.host(), true, false).toBytes());
             pathsTrapped = true;
         }
         if (makePermanent) {
@@ -358,22 +368,34 @@ public final class View implements ServiceManager {
         }
     }
 
-    /** Builds the filter: the management calls always, and what the loaded services claim. */
+    /** Builds the filter: the management calls always, and what the loaded services and secure mode claim. */
     private SeccompFilter filter(Arch arch) {
         pathsTrapped = !fileSystems.isEmpty();
-        return filter(arch, pathsTrapped);
+        return filter(arch, pathsTrapped, config.secure());
     }
 
-    /** Builds a filter that traps the management calls, and the path calls if {@code paths}. */
-    private static SeccompFilter filter(Arch arch, boolean paths) {
+    /**
+     * Builds a filter that traps the management calls, the path calls if {@code paths}, and the
+     * calls of {@link #SECURE_MODE_CALLS} and the credential calls if {@code secure}.
+     */
+    private static SeccompFilter filter(Arch arch, boolean paths, boolean secure) {
         SeccompFilter filter = new SeccompFilter(arch.auditArch())
                 .trapReserved(ManagementCall.BASE - ManagementCall.COUNT + 1, ManagementCall.BASE);
+        if (secure) {
+            for (Syscall syscall : Syscall.values()) {
+                if (syscall.kind() == Syscall.Kind.CREDENTIALS || SECURE_MODE_CALLS.contains(syscall)) {
+                    arch.number(syscall).ifPresent(filter::trap);
+                }
+            }
+        }
         if (!paths) {
-            return filter;
+            return secure ? filter.foreign(SeccompFilter.SECCOMP_RET_ERRNO | Errno.ENOSYS.number(),
+                    arch.foreignSyscallBit()) : filter;
         }
         for (Syscall syscall : Syscall.values()) {
             if (syscall.kind() != Syscall.Kind.NONE && syscall.kind() != Syscall.Kind.WRITE
-                    && syscall.kind() != Syscall.Kind.CONTROL_READ && syscall.kind() != Syscall.Kind.SYNC) {
+                    && syscall.kind() != Syscall.Kind.CONTROL_READ && syscall.kind() != Syscall.Kind.SYNC
+                    && syscall.kind() != Syscall.Kind.CREDENTIALS) {
                 arch.number(syscall).ifPresent(filter::trap);
             }
         }

@@ -18,10 +18,11 @@ import java.util.Objects;
  * @param viewName the view's name, or an empty string
  * @param rcFiles executables run in the view, in order, before the program
  * @param nesting whether services see mount sources through the view ({@code kmview -x} clears it)
+ * @param secure whether the view keeps its own user and group ids, starting as root ({@code kmview -s})
  */
 public record ViewConfig(List<String> program, List<String> environment, List<Integer> keepFds, Path execStub,
                          List<ServiceSpec> services, Path servicesDirectory, List<Path> modulePath,
-                         String viewName, List<Path> rcFiles, boolean nesting) {
+                         String viewName, List<Path> rcFiles, boolean nesting, boolean secure) {
 
     /** Checks that no component is null and the program is not empty. */
     public ViewConfig {

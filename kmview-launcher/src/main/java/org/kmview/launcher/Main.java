@@ -127,10 +127,13 @@ public final class Main {
         spec.addOption(OptionSpec.builder("-o", "--output").paramLabel("FILE").type(Path.class)
                 .description("Write the debug log to FILE (stderr shows only warnings and errors).").build());
         spec.addOption(OptionSpec.builder("-s", "--secure").type(boolean.class)
-                .description("Secure mode (not supported yet).").build());
+                .description("Secure mode: the program starts as root of the view (uid and gid 0), and the"
+                        + " view keeps every process's user and group ids and the owners given with chown."
+                        + " The kernel still checks file access as the user who runs kmview.")
+                .build());
         spec.addOption(OptionSpec.builder("-f", "--rc").paramLabel("FILE").type(Path.class)
-                .description("Run the executable FILE in the view before the program, after /etc/viewosrc,"
-                        + " in place of ~/.viewosrc.")
+                .description("Run the executable FILE in the view before the program, in place of"
+                        + " ~/.viewosrc. /etc/viewosrc runs first in any case.")
                 .build());
         spec.addOption(OptionSpec.builder("-x", "--nonesting").type(boolean.class)
                 .description("Services open mount sources on the host file system, not through the view.").build());
@@ -140,7 +143,7 @@ public final class Main {
                 .description("Print this help and exit.").build());
 
         spec.addPositional(PositionalParamSpec.builder().index("0..*").arity("1..*").required(true)
-                .paramLabel("PROGRAM [ARGS...]")
+                .paramLabel("PROGRAM [ARGS...]").hideParamSyntax(true)
                 .type(List.class).auxiliaryTypes(String.class)
                 .description("The program to run, searched in PATH, and its arguments, passed unchanged.")
                 .build());
@@ -160,9 +163,6 @@ public final class Main {
             }
         }
         Logging.configure(output);
-        if (secure) {
-            return usageError("-s/--secure is not supported yet; run kmview without it");
-        }
         if (rcFile != null && !Files.isRegularFile(rcFile)) {
             return usageError("rc file " + rcFile + " not found or not a regular file; give -f an executable file");
         }
@@ -188,7 +188,7 @@ public final class Main {
 
         ViewConfig config = new ViewConfig(ProcessInfo.rawArguments(program), environment(), home.inheritedFds(),
                 home.execStub(), services, home.servicesDirectory(), home.modulePath(), viewName, rcFiles(),
-                !noNesting);
+                !noNesting, secure);
         View view;
         try {
             view = View.create(config);

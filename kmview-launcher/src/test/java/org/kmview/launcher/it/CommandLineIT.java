@@ -11,14 +11,11 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.stream.Stream;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.Arguments;
-import org.junit.jupiter.params.provider.MethodSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
@@ -89,25 +86,6 @@ class CommandLineIT {
 
         assertUsageError(run);
         assertTrue(run.stderr().lines().findFirst().orElse("").contains("--no-such-option"), run::toString);
-        assertFalse(Files.exists(marker), "the program must not run");
-    }
-
-    static Stream<Arguments> unsupportedOptions() {
-        return Stream.of(
-                Arguments.of(List.of("-s")),
-                Arguments.of(List.of("--secure")));
-    }
-
-    @ParameterizedTest
-    @MethodSource("unsupportedOptions")
-    void unsupportedOptionIsRejected(List<String> options) {
-        Path marker = tmp.resolve("ran");
-        Run.Result run = Run.insideWith(options, "touch", marker.toString()).result();
-
-        assertUsageError(run);
-        assertOneLine(run);
-        assertTrue(run.stderr().contains("not supported yet"), run::toString);
-        assertTrue(run.stderr().contains(options.get(0)), run::toString);
         assertFalse(Files.exists(marker), "the program must not run");
     }
 

@@ -77,6 +77,8 @@ public final class Dispatcher implements SyscallHandler {
     private ServiceManager services;
     private final Map<Integer, Integer> tgids = new HashMap<>();
     private final InterpretedExec interpreted;
+    /** The view's own credentials and file owners with {@code kmview -s}, or null. */
+    private SecureMode secure;
     private IntConsumer trapWrites = tid -> {
         throw new IllegalStateException("no tracer traps writes for control files");
     };
@@ -138,6 +140,11 @@ public final class Dispatcher implements SyscallHandler {
         }
     }
 
+    /** Turns on secure mode: the view's processes get their own ids, starting as root of the view. */
+    public void enableSecureMode() {
+        secure = new SecureMode(libc);
+    }
+
     private void serve(SyscallStop stop) {
         int nr = (int) stop.nr();
         if (ManagementCall.isReserved(nr)) {
@@ -148,6 +155,27 @@ public final class Dispatcher implements SyscallHandler {
         if (syscall == null) {
             return;
         }
+        dispatch(stop, syscall);
+        if (secure != null && !stop.isSkipped()) {
+            secure.afterDispatch(stop, syscall, statBufferIndex(syscall));
+            if (syscall == Syscall.ACCESS || syscall == Syscall.FACCESSAT || syscall == Syscall.FACCESSAT2) {
+                secure.arrangeAccess(stop, syscall, copiesUp(stop, syscall));
+            }
+        }
+    }
+
+    /** Returns whether the path argument of {@code syscall} lies below a mount that copies files up before a change. */
+    private boolean copiesUp(SyscallStop stop, Syscall syscall) {
+        if (!mounts.hasChangeTrackers()) {
+            return false;
+        }
+        PathArg pathArg = syscall.paths().get(0);
+        PathResolver.Resolution resolution = resolveArgument(stop, pathArg, pathArg.followsLast(stop.arguments()));
+        return resolution != null && resolution.error() == null && resolution.viewPath() != null
+                && mounts.changeTracker(resolution.viewPath()).isPresent();
+    }
+
+    private void dispatch(SyscallStop stop, Syscall syscall) {
         switch (syscall.kind()) {
             case PATH -> translatePaths(stop, syscall);
             case EXEC -> translateExec(stop, syscall);
@@ -169,8 +197,20 @@ public final class Dispatcher implements SyscallHandler {
             }
             case SYNC, SYNC_ALL -> sync(stop, syscall);
             case DESCRIPTOR_CHANGE -> changeThroughDescriptor(stop, syscall);
+            case CREDENTIALS -> {
+                if (secure != null) {
+                    secure.serve(stop, syscall);
+                }
+            }
             case NONE -> {
             }
+        }
+    }
+
+    @Override
+    public void onNewThread(int parent, int child) {
+        if (secure != null) {
+            secure.inherit(parent, child);
         }
     }
 
@@ -178,6 +218,9 @@ public final class Dispatcher implements SyscallHandler {
     public void onProcessExit(int tid) {
         tgids.remove(tid);
         interpreted.forget(tid);
+        if (secure != null) {
+            secure.forget(tid);
+        }
     }
 
     /**

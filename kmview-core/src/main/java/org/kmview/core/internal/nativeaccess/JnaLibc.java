@@ -23,6 +23,12 @@ public final class JnaLibc implements Libc {
     private static final int STATX_INO = 0x100;
     /** Offset of stx_ino in struct statx. */
     private static final int STATX_INO_OFFSET = 32;
+    private static final int STATX_UID = 0x8;
+    private static final int STATX_GID = 0x10;
+    private static final int STATX_UID_OFFSET = 20;
+    private static final int STATX_GID_OFFSET = 24;
+    private static final int STATX_DEV_MAJOR_OFFSET = 136;
+    private static final int STATX_DEV_MINOR_OFFSET = 140;
     private static final int O_CLOEXEC = 02000000;
     private static final int PATH_MAX = 4096;
     private static final int PAGE_SIZE = 4096;
@@ -64,6 +70,32 @@ public final class JnaLibc implements Libc {
             return statxBuffer.getLong(STATX_INO_OFFSET);
         } catch (LastErrorException e) {
             return 0;
+        }
+    }
+
+    @Override
+    public long[] fileOwner(String path, boolean follow) {
+        try {
+            LinuxNative.statx(AT_FDCWD, bytes(path), follow ? 0 : AT_SYMLINK_NOFOLLOW, STATX_INO | STATX_UID | STATX_GID,
+                    statxBuffer);
+        } catch (LastErrorException e) {
+            return null;
+        }
+        return new long[] {
+            statxBuffer.getInt(STATX_DEV_MAJOR_OFFSET) & 0xffffffffL,
+            statxBuffer.getInt(STATX_DEV_MINOR_OFFSET) & 0xffffffffL,
+            statxBuffer.getLong(STATX_INO_OFFSET),
+            statxBuffer.getInt(STATX_UID_OFFSET) & 0xffffffffL,
+            statxBuffer.getInt(STATX_GID_OFFSET) & 0xffffffffL,
+        };
+    }
+
+    @Override
+    public int access(String path, int mode, boolean follow) {
+        try {
+            return LinuxNative.faccessat(AT_FDCWD, bytes(path), mode, follow ? 0 : AT_SYMLINK_NOFOLLOW);
+        } catch (LastErrorException e) {
+            return -e.getErrorCode();
         }
     }
 

@@ -31,6 +31,20 @@ public interface Libc {
     /** Returns the inode number of {@code path} (statx, not following a final symlink), or 0 if unknown. */
     long lstatInode(String path);
 
+    /**
+     * Returns the identity and owner of {@code path} as {device major, device minor, inode, uid,
+     * gid} (statx), or null if it cannot be read.
+     *
+     * @param follow whether a symbolic link in the last component is followed
+     */
+    long[] fileOwner(String path, boolean follow);
+
+    /**
+     * Checks whether kmview's user may access {@code path} with {@code mode} (R_OK, W_OK, X_OK
+     * bits) as faccessat(2) does; returns 0 or a negative errno.
+     */
+    int access(String path, int mode, boolean follow);
+
     /** Returns the target of the symbolic link {@code path}, or null if it cannot be read. */
     String readlink(String path);
 

@@ -25,6 +25,8 @@ final class LinuxNative {
 
     static native long readlink(byte[] path, Pointer buffer, long size) throws LastErrorException;
 
+    static native int faccessat(int dirfd, byte[] path, int mode, int flags) throws LastErrorException;
+
     static native long process_vm_readv(int pid, Pointer localIov, long localCount, Pointer remoteIov,
                                         long remoteCount, long flags) throws LastErrorException;
 

@@ -119,6 +119,22 @@ public enum Syscall {
     PPOLL(Kind.CONTROL_READ),
     /** Never trapped; kmview runs it in place of a getdents it emulates. */
     LSEEK(Kind.NONE),
+    GETUID(Kind.CREDENTIALS),
+    GETEUID(Kind.CREDENTIALS),
+    GETGID(Kind.CREDENTIALS),
+    GETEGID(Kind.CREDENTIALS),
+    GETRESUID(Kind.CREDENTIALS),
+    GETRESGID(Kind.CREDENTIALS),
+    GETGROUPS(Kind.CREDENTIALS),
+    SETUID(Kind.CREDENTIALS),
+    SETGID(Kind.CREDENTIALS),
+    SETREUID(Kind.CREDENTIALS),
+    SETREGID(Kind.CREDENTIALS),
+    SETRESUID(Kind.CREDENTIALS),
+    SETRESGID(Kind.CREDENTIALS),
+    SETFSUID(Kind.CREDENTIALS),
+    SETFSGID(Kind.CREDENTIALS),
+    SETGROUPS(Kind.CREDENTIALS),
     FCHMOD(Kind.DESCRIPTOR_CHANGE),
     FCHOWN(Kind.DESCRIPTOR_CHANGE),
     FSETXATTR(Kind.DESCRIPTOR_CHANGE),
@@ -170,7 +186,12 @@ public enum Syscall {
          * Attribute changes through a descriptor (fchmod, fchown, fsetxattr, fremovexattr): a
          * copy-on-write mount redirects them to its copy of the file.
          */
-        DESCRIPTOR_CHANGE
+        DESCRIPTOR_CHANGE,
+        /**
+         * The user and group ids of a process: answered from the view's own credentials in
+         * secure mode ({@code kmview -s}), and never trapped otherwise.
+         */
+        CREDENTIALS
     }
 
     private final Kind kind;

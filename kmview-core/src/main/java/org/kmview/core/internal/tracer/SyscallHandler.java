@@ -13,6 +13,10 @@ public interface SyscallHandler {
      */
     void onEntry(SyscallStop stop);
 
+    /** Tells the handler that thread {@code parent} created thread or process {@code child}. */
+    default void onNewThread(int parent, int child) {
+    }
+
     /** Forgets what the handler keeps for a thread that ended. */
     default void onProcessExit(int tid) {
     }

@@ -75,6 +75,11 @@ public final class SyscallStop {
         return (editedArguments & (1 << index)) != 0 ? savedArguments[index] : info.args[index];
     }
 
+    /** Returns argument {@code index} as the kernel gets it, with the edits of this stop. */
+    public long kernelArgument(int index) {
+        return info.args[index];
+    }
+
     /** Returns the six arguments as the process passed them. */
     public long[] arguments() {
         long[] arguments = info.args.clone();
@@ -187,6 +192,16 @@ public final class SyscallStop {
     /** Runs {@code action} at the syscall's exit stop, before the arguments are restored. */
     public void atExit(Consumer<SyscallStop> action) {
         exitAction = action;
+    }
+
+    /** Runs {@code action} at the exit stop too, after any action set before it. */
+    public void alsoAtExit(Consumer<SyscallStop> action) {
+        exitAction = exitAction == null ? action : exitAction.andThen(action);
+    }
+
+    /** Returns whether a handler skipped the syscall at this stop. */
+    public boolean isSkipped() {
+        return skipped;
     }
 
     /**

@@ -317,6 +317,7 @@ public final class Tracer {
                 created.trapsInstalled = tracee.trapsInstalled;
                 created.trapsPending = tracee.trapsPending;
                 LOG.trace("[{}] new thread or process {}", tid, child);
+                handler.onNewThread(tid, child);
                 resume(tracee, 0);
             }
             case Ptrace.PTRACE_EVENT_EXEC -> {

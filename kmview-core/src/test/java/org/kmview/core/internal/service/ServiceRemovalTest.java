@@ -40,7 +40,7 @@ class ServiceRemovalTest {
         Path jar = FixtureBuilder.jar(classes, work.resolve("gone.jar"), Map.of());
 
         ViewConfig config = new ViewConfig(List.of("true"), List.of(), List.of(), work.resolve("kmview-exec"),
-                List.of(ServiceSpec.parse(jar.toString())), work.resolve("services"), List.of(), "", List.of(), true);
+                List.of(ServiceSpec.parse(jar.toString())), work.resolve("services"), List.of(), "", List.of(), true, false);
         View view = View.create(config);
         WeakReference<?> layer = (WeakReference<?>) System.getProperties().remove(LAYER_KEY);
         assertNotNull(layer.get(), "the fixture did not publish its layer");

@@ -1,0 +1,458 @@
+package org.kmview.core.internal.dispatch;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+import org.apache.logging.log4j.LogManager;
+import org.apache.logging.log4j.Logger;
+import org.kmview.core.internal.nativeaccess.Libc;
+import org.kmview.core.internal.syscall.Syscall;
+import org.kmview.core.internal.tracer.SyscallStop;
+import org.kmview.spi.Errno;
+
+/**
+ * Secure mode ({@code kmview -s}): the user and group ids of the view's processes, kept by kmview,
+ * and the owners that those processes gave to files.
+ *
+ * <p>The program starts as root of the view: every uid and gid 0, and the single supplementary
+ * group 0. The credential calls (getuid to setgroups) never reach the kernel. They read or change
+ * the calling thread's credentials under the kernel's rules, where a thread whose effective uid is
+ * 0 has CAP_SETUID and CAP_SETGID and any other thread has neither. A new thread or process starts
+ * with the credentials of the thread that created it.
+ *
+ * <p>A chown, lchown, fchownat or fchown that the kernel rejects with EPERM succeeds for a thread
+ * whose effective uid is 0 (CAP_CHOWN): kmview records the new owner for the file's device and
+ * inode, and every stat call of the view shows it. The file itself keeps its owner on the host.
+ *
+ * <p>NOTE: the kernel still checks file access against the user who started kmview, whatever the
+ * view's ids are: root of the view cannot read a file that user cannot read, and a thread that
+ * set its ids to another user still has that user's access. A set-user-ID program does not
+ * change the view's ids when it starts. Recorded owners stay with an inode number after its file
+ * is removed and last as long as the view.
+ */
+final class SecureMode {
+
+    private static final Logger LOG = LogManager.getLogger(SecureMode.class);
+
+    /** The kernel's NGROUPS_MAX: the most supplementary groups a process may have. */
+    private static final int MAX_GROUPS = 65536;
+    /** An id argument that leaves the id unchanged: (uid_t) -1. */
+    private static final int UNCHANGED = -1;
+    private static final long AT_FDCWD = -100;
+    private static final long AT_SYMLINK_NOFOLLOW = 0x100;
+    private static final long AT_EMPTY_PATH = 0x1000;
+    private static final long AT_EACCESS = 0x200;
+    private static final int W_OK = 2;
+
+    // struct stat on x86_64 (asm/stat.h) and struct statx (linux/stat.h).
+    private static final int STAT_DEV = 0;
+    private static final int STAT_INO = 8;
+    private static final int STAT_UID = 28;
+    private static final int STAT_GID = 32;
+    private static final int STAT_SIZE = 144;
+    private static final int STATX_UID = 20;
+    private static final int STATX_GID = 24;
+    private static final int STATX_INO = 32;
+    private static final int STATX_DEV_MAJOR = 136;
+    private static final int STATX_DEV_MINOR = 140;
+    private static final int STATX_SIZE = 256;
+
+    private final Libc libc;
+    private final Map<Integer, Credentials> byThread = new HashMap<>();
+    /** Owners given in the view, by file: {device major, device minor, inode}. */
+    private final Map<List<Long>, long[]> owners = new HashMap<>();
+
+    SecureMode(Libc libc) {
+        this.libc = libc;
+    }
+
+    /** The ids of one thread, as the kernel's struct cred has them. */
+    static final class Credentials {
+        int realUid;
+        int effectiveUid;
+        int savedUid;
+        int fsUid;
+        int realGid;
+        int effectiveGid;
+        int savedGid;
+        int fsGid;
+        int[] groups = {0};
+
+        Credentials copy() {
+            Credentials copy = new Credentials();
+            copy.realUid = realUid;
+            copy.effectiveUid = effectiveUid;
+            copy.savedUid = savedUid;
+            copy.fsUid = fsUid;
+            copy.realGid = realGid;
+            copy.effectiveGid = effectiveGid;
+            copy.savedGid = savedGid;
+            copy.fsGid = fsGid;
+            copy.groups = groups.clone();
+            return copy;
+        }
+
+        /** Returns whether the thread has CAP_SETUID, CAP_SETGID and CAP_CHOWN in the view. */
+        boolean privileged() {
+            return effectiveUid == 0;
+        }
+    }
+
+    /** Returns the credentials of thread {@code tid}. A thread not seen before is the program itself, root. */
+    Credentials credentials(int tid) {
+        return byThread.computeIfAbsent(tid, unused -> new Credentials());
+    }
+
+    /** Gives a new thread or process the credentials of the thread that created it. */
+    void inherit(int parent, int child) {
+        byThread.put(child, credentials(parent).copy());
+    }
+
+    /** Forgets a thread that ended. */
+    void forget(int tid) {
+        byThread.remove(tid);
+    }
+
+    /** Serves a credential call from the view's ids; the kernel never runs it. */
+    void serve(SyscallStop stop, Syscall syscall) {
+        int tid = stop.tracee().tid();
+        Credentials ids = credentials(tid);
+        long result = switch (syscall) {
+            case GETUID -> Integer.toUnsignedLong(ids.realUid);
+            case GETEUID -> Integer.toUnsignedLong(ids.effectiveUid);
+            case GETGID -> Integer.toUnsignedLong(ids.realGid);
+            case GETEGID -> Integer.toUnsignedLong(ids.effectiveGid);
+            case GETRESUID -> writeIds(stop, ids.realUid, ids.effectiveUid, ids.savedUid);
+            case GETRESGID -> writeIds(stop, ids.realGid, ids.effectiveGid, ids.savedGid);
+            case GETGROUPS -> getGroups(stop, ids);
+            case SETGROUPS -> setGroups(stop, ids);
+            case SETUID -> setUid(ids, id(stop, 0), true);
+            case SETGID -> setUid(ids, id(stop, 0), false);
+            case SETREUID -> setReal(ids, id(stop, 0), id(stop, 1), true);
+            case SETREGID -> setReal(ids, id(stop, 0), id(stop, 1), false);
+            case SETRESUID -> setAll(ids, id(stop, 0), id(stop, 1), id(stop, 2), true);
+            case SETRESGID -> setAll(ids, id(stop, 0), id(stop, 1), id(stop, 2), false);
+            case SETFSUID -> setFs(ids, id(stop, 0), true);
+            case SETFSGID -> setFs(ids, id(stop, 0), false);
+            default -> -Errno.ENOSYS.number();
+        };
+        LOG.trace("[{}] {} -> {}", tid, syscall, result);
+        stop.skip(result);
+    }
+
+    private static int id(SyscallStop stop, int index) {
+        return (int) stop.argument(index);
+    }
+
+    private static long writeIds(SyscallStop stop, int real, int effective, int saved) {
+        int[] values = {real, effective, saved};
+        for (int i = 0; i < values.length; i++) {
+            byte[] raw = ByteBuffer.allocate(4).order(ByteOrder.nativeOrder()).putInt(values[i]).array();
+            if (!stop.write(stop.argument(i), raw)) {
+                return -Errno.EFAULT.number();
+            }
+        }
+        return 0;
+    }
+
+    private static long getGroups(SyscallStop stop, Credentials ids) {
+        int size = (int) stop.argument(0);
+        int count = ids.groups.length;
+        if (size < 0) {
+            return -Errno.EINVAL.number();
+        }
+        if (size == 0) {
+            return count;
+        }
+        if (size < count) {
+            return -Errno.EINVAL.number();
+        }
+        ByteBuffer list = ByteBuffer.allocate(4 * count).order(ByteOrder.nativeOrder());
+        for (int group : ids.groups) {
+            list.putInt(group);
+        }
+        return stop.write(stop.argument(1), list.array()) ? count : -Errno.EFAULT.number();
+    }
+
+    private static long setGroups(SyscallStop stop, Credentials ids) {
+        int size = (int) stop.argument(0);
+        if (!ids.privileged()) {
+            return -Errno.EPERM.number();
+        }
+        if (size < 0 || size > MAX_GROUPS) {
+            return -Errno.EINVAL.number();
+        }
+        int[] groups = new int[size];
+        if (size > 0) {
+            byte[] raw = stop.read(stop.argument(1), 4 * size);
+            if (raw == null) {
+                return -Errno.EFAULT.number();
+            }
+            ByteBuffer list = ByteBuffer.wrap(raw).order(ByteOrder.nativeOrder());
+            for (int i = 0; i < size; i++) {
+                groups[i] = list.getInt();
+            }
+        }
+        // The kernel keeps the list sorted, and getgroups returns it so.
+        Arrays.sort(groups);
+        ids.groups = groups;
+        return 0;
+    }
+
+    /** setuid and setgid: all ids with the capability, else only the effective one to the real or saved. */
+    static long setUid(Credentials ids, int value, boolean user) {
+        if (value == UNCHANGED) {
+            return -Errno.EINVAL.number();
+        }
+        int real = user ? ids.realUid : ids.realGid;
+        int saved = user ? ids.savedUid : ids.savedGid;
+        if (ids.privileged()) {
+            store(ids, user, value, value, value);
+        } else if (value == real || value == saved) {
+            store(ids, user, real, value, saved);
+        } else {
+            return -Errno.EPERM.number();
+        }
+        return 0;
+    }
+
+    /** setreuid and setregid, with the kernel's rule for when the saved id follows the effective one. */
+    static long setReal(Credentials ids, int real, int effective, boolean user) {
+        int oldReal = user ? ids.realUid : ids.realGid;
+        int oldEffective = user ? ids.effectiveUid : ids.effectiveGid;
+        int oldSaved = user ? ids.savedUid : ids.savedGid;
+        boolean privileged = ids.privileged();
+        if (real != UNCHANGED && !privileged && real != oldReal && real != oldEffective) {
+            return -Errno.EPERM.number();
+        }
+        if (effective != UNCHANGED && !privileged && effective != oldReal && effective != oldEffective
+                && effective != oldSaved) {
+            return -Errno.EPERM.number();
+        }
+        int newReal = real != UNCHANGED ? real : oldReal;
+        int newEffective = effective != UNCHANGED ? effective : oldEffective;
+        boolean savedFollows = real != UNCHANGED || (effective != UNCHANGED && effective != oldReal);
+        store(ids, user, newReal, newEffective, savedFollows ? newEffective : oldSaved);
+        return 0;
+    }
+
+    /** setresuid and setresgid: without the capability, each new id must be one of the three old ones. */
+    static long setAll(Credentials ids, int real, int effective, int saved, boolean user) {
+        int oldReal = user ? ids.realUid : ids.realGid;
+        int oldEffective = user ? ids.effectiveUid : ids.effectiveGid;
+        int oldSaved = user ? ids.savedUid : ids.savedGid;
+        if (!ids.privileged()) {
+            for (int value : new int[] {real, effective, saved}) {
+                if (value != UNCHANGED && value != oldReal && value != oldEffective && value != oldSaved) {
+                    return -Errno.EPERM.number();
+                }
+            }
+        }
+        store(ids, user, real != UNCHANGED ? real : oldReal, effective != UNCHANGED ? effective : oldEffective,
+                saved != UNCHANGED ? saved : oldSaved);
+        return 0;
+    }
+
+    /** setfsuid and setfsgid: return the old id, and change it where permitted. */
+    static long setFs(Credentials ids, int value, boolean user) {
+        int old = user ? ids.fsUid : ids.fsGid;
+        int real = user ? ids.realUid : ids.realGid;
+        int effective = user ? ids.effectiveUid : ids.effectiveGid;
+        int saved = user ? ids.savedUid : ids.savedGid;
+        boolean permitted = ids.privileged() || value == real || value == effective || value == saved || value == old;
+        if (value != UNCHANGED && permitted) {
+            if (user) {
+                ids.fsUid = value;
+            } else {
+                ids.fsGid = value;
+            }
+        }
+        return Integer.toUnsignedLong(old);
+    }
+
+    /** Stores new real, effective and saved ids; the file system id follows the effective one, as in the kernel. */
+    private static void store(Credentials ids, boolean user, int real, int effective, int saved) {
+        if (user) {
+            ids.realUid = real;
+            ids.effectiveUid = effective;
+            ids.savedUid = saved;
+            ids.fsUid = effective;
+        } else {
+            ids.realGid = real;
+            ids.effectiveGid = effective;
+            ids.savedGid = saved;
+            ids.fsGid = effective;
+        }
+    }
+
+    /**
+     * Runs after the dispatcher served a call: lets a privileged thread's chown succeed, and
+     * shows recorded owners in stat results.
+     *
+     * @param statBuffer the index of a stat call's buffer argument, or -1
+     */
+    void afterDispatch(SyscallStop stop, Syscall syscall, int statBuffer) {
+        switch (syscall) {
+            case CHOWN, LCHOWN, FCHOWNAT, FCHOWN -> arrangeChown(stop, syscall);
+            case STAT, LSTAT, NEWFSTATAT, STATX -> {
+                if (!owners.isEmpty() && statBuffer >= 0) {
+                    arrangeOwnerPatch(stop, syscall == Syscall.STATX, stop.argument(statBuffer));
+                }
+            }
+            default -> {
+            }
+        }
+    }
+
+    private void arrangeChown(SyscallStop stop, Syscall syscall) {
+        int tid = stop.tracee().tid();
+        String file;
+        boolean follow = true;
+        int uid;
+        int gid;
+        switch (syscall) {
+            case CHOWN, LCHOWN -> {
+                file = hostPath(stop, tid, AT_FDCWD, stop.kernelArgument(0));
+                follow = syscall == Syscall.CHOWN;
+                uid = id(stop, 1);
+                gid = id(stop, 2);
+            }
+            case FCHOWNAT -> {
+                long flags = stop.argument(4);
+                String path = stop.readString(stop.kernelArgument(1));
+                if (path != null && path.isEmpty() && (flags & AT_EMPTY_PATH) != 0) {
+                    file = "/proc/" + tid + "/fd/" + (int) stop.argument(0);
+                } else {
+                    file = hostPath(stop, tid, (int) stop.argument(0), stop.kernelArgument(1));
+                    follow = (flags & AT_SYMLINK_NOFOLLOW) == 0;
+                }
+                uid = id(stop, 2);
+                gid = id(stop, 3);
+            }
+            default -> {
+                file = "/proc/" + tid + "/fd/" + (int) stop.argument(0);
+                uid = id(stop, 1);
+                gid = id(stop, 2);
+            }
+        }
+        if (file == null) {
+            return;
+        }
+        Credentials ids = credentials(tid);
+        boolean followLast = follow;
+        stop.alsoAtExit(exit -> {
+            long result = exit.returnValue();
+            if (result != 0 && !(result == -Errno.EPERM.number() && ids.privileged())) {
+                return;
+            }
+            long[] found = libc.fileOwner(file, followLast);
+            if (found == null) {
+                return;
+            }
+            List<Long> key = List.of(found[0], found[1], found[2]);
+            long[] owner = owners.getOrDefault(key, new long[] {found[3], found[4]}).clone();
+            if (uid != UNCHANGED) {
+                owner[0] = Integer.toUnsignedLong(uid);
+            }
+            if (gid != UNCHANGED) {
+                owner[1] = Integer.toUnsignedLong(gid);
+            }
+            if (result == 0 && owner[0] == found[3] && owner[1] == found[4]) {
+                // The kernel made the change itself, and the file now shows its own owner.
+                owners.remove(key);
+                return;
+            }
+            owners.put(key, owner);
+            LOG.debug("[{}] {} of {} recorded as owned by {}:{}", exit.tracee().tid(), syscall, file, owner[0], owner[1]);
+            exit.setReturnValue(0);
+        });
+    }
+
+    /**
+     * Lets an access check for writing succeed for root of the view below a mount that copies
+     * files up before a change (viewfs cow and mincow), where a write would succeed. The kernel
+     * checked for kmview's user, who may lack write permission on the lower file. The other bits
+     * of the mode are still checked by the kernel.
+     */
+    void arrangeAccess(SyscallStop stop, Syscall syscall, boolean copiesUp) {
+        if (!copiesUp) {
+            return;
+        }
+        int tid = stop.tracee().tid();
+        boolean at = syscall != Syscall.ACCESS;
+        long dirfd = at ? (int) stop.argument(0) : AT_FDCWD;
+        String file = hostPath(stop, tid, dirfd, stop.kernelArgument(at ? 1 : 0));
+        int mode = (int) stop.argument(at ? 2 : 1);
+        long flags = syscall == Syscall.FACCESSAT2 ? stop.argument(3) : 0;
+        if (file == null || (mode & W_OK) == 0) {
+            return;
+        }
+        Credentials ids = credentials(tid);
+        // access() checks with the real ids, and AT_EACCESS with the effective ones.
+        int uid = (flags & AT_EACCESS) != 0 ? ids.effectiveUid : ids.realUid;
+        boolean follow = (flags & AT_SYMLINK_NOFOLLOW) == 0;
+        stop.alsoAtExit(exit -> {
+            if (exit.returnValue() != -Errno.EACCES.number() || uid != 0) {
+                return;
+            }
+            if (libc.access(file, mode & ~W_OK, follow) == 0) {
+                exit.setReturnValue(0);
+            }
+        });
+    }
+
+    /** Returns the host path of a path argument for the tracer, through /proc for a relative one, or null. */
+    private static String hostPath(SyscallStop stop, int tid, long dirfd, long address) {
+        String path = stop.readString(address);
+        if (path == null || path.isEmpty()) {
+            return null;
+        }
+        if (path.startsWith("/")) {
+            return path;
+        }
+        String base = dirfd == AT_FDCWD ? "/proc/" + tid + "/cwd" : "/proc/" + tid + "/fd/" + (int) dirfd;
+        return base + "/" + path;
+    }
+
+    private void arrangeOwnerPatch(SyscallStop stop, boolean statx, long buffer) {
+        stop.alsoAtExit(exit -> {
+            if (exit.returnValue() != 0) {
+                return;
+            }
+            byte[] raw = exit.read(buffer, statx ? STATX_SIZE : STAT_SIZE);
+            if (raw == null) {
+                return;
+            }
+            ByteBuffer fields = ByteBuffer.wrap(raw).order(ByteOrder.nativeOrder());
+            List<Long> key;
+            if (statx) {
+                key = List.of(fields.getInt(STATX_DEV_MAJOR) & 0xffffffffL, fields.getInt(STATX_DEV_MINOR) & 0xffffffffL,
+                        fields.getLong(STATX_INO));
+            } else {
+                long device = fields.getLong(STAT_DEV);
+                key = List.of(majorOf(device), minorOf(device), fields.getLong(STAT_INO));
+            }
+            long[] owner = owners.get(key);
+            if (owner == null) {
+                return;
+            }
+            fields.putInt(statx ? STATX_UID : STAT_UID, (int) owner[0]);
+            fields.putInt(statx ? STATX_GID : STAT_GID, (int) owner[1]);
+            exit.write(buffer, raw);
+        });
+    }
+
+    /** Decodes the major number of a device number, as glibc's major() does. */
+    static long majorOf(long device) {
+        return ((device >>> 8) & 0xfffL) | ((device >>> 32) & 0xfffff000L);
+    }
+
+    /** Decodes the minor number of a device number, as glibc's minor() does. */
+    static long minorOf(long device) {
+        return (device & 0xffL) | ((device >>> 12) & 0xffffff00L);
+    }
+}

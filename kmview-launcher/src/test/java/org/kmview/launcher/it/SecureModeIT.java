@@ -1,0 +1,188 @@
+package org.kmview.launcher.it;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.kmview.launcher.it.ViewFsTesting.quote;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * {@code kmview -s}, started by an ordinary user: {@code nobody} through runuser when the tests
+ * run as root, else the user that runs them. The view's processes start as root of the view, and
+ * the credential calls follow the kernel's rules. A chown by root of the view is recorded and
+ * shown. dpkg installs a package into a mincow mount of /, and the real system stays unchanged.
+ */
+class SecureModeIT {
+
+    private static final boolean ROOT = "0".equals(Run.outside("id", "-u").result().stdout().trim());
+    private static final String USER = "nobody";
+
+    /** A world-accessible directory with a copy of the distribution and the tests' files. */
+    private static Path shared;
+    private Path work;
+
+    @BeforeAll
+    static void copyDistribution() throws IOException {
+        shared = Files.createTempDirectory(Path.of("/tmp"), "kmview-secure-it-");
+        Files.setPosixFilePermissions(shared, PosixFilePermissions.fromString("rwxrwxrwx"));
+        Run.Result copy = Run.outside("cp", "-R", Run.home().toString(), shared.resolve("kmview").toString()).result();
+        assertEquals(0, copy.exitCode(), copy::toString);
+        Run.Result readable = Run.outside("chmod", "-R", "a+rX", shared.toString()).result();
+        assertEquals(0, readable.exitCode(), readable::toString);
+    }
+
+    @AfterAll
+    static void removeCopy() {
+        Run.outside("rm", "-rf", shared.toString()).result();
+    }
+
+    @BeforeEach
+    void makeWorkDirectory() throws IOException {
+        work = Files.createTempDirectory(shared, "work-");
+        Files.setPosixFilePermissions(work, PosixFilePermissions.fromString("rwxrwxrwx"));
+    }
+
+    /** Runs {@code script} with sh -c as the ordinary user, in a view with {@code options}, from the work directory. */
+    private Run.Result inView(List<String> options, String script) {
+        List<String> command = new ArrayList<>();
+        if (ROOT) {
+            command.addAll(List.of("runuser", "-u", USER, "--"));
+        }
+        command.add(shared.resolve("kmview/bin/kmview").toString());
+        command.addAll(options);
+        command.addAll(List.of("sh", "-c", script));
+        return Run.outside(command.toArray(String[]::new)).in(work).timeout(Duration.ofSeconds(120)).result();
+    }
+
+    /** Runs {@code script} with sh -c as the ordinary user, outside any view. */
+    private Run.Result outside(String script) {
+        List<String> command = new ArrayList<>();
+        if (ROOT) {
+            command.addAll(List.of("runuser", "-u", USER, "--"));
+        }
+        command.addAll(List.of("sh", "-c", script));
+        return Run.outside(command.toArray(String[]::new)).in(work).result();
+    }
+
+    @Test
+    void programStartsAsRoot() {
+        Run.Result outsideRun = outside("id -u");
+        Run.Result run = inView(List.of("-s"), "id -u; id -g; id -G; id -un");
+
+        assertEquals(0, run.exitCode(), run::toString);
+        assertEquals("0\n0\n0\nroot\n", run.stdout(), run::toString);
+        assertNotEquals("0\n", outsideRun.stdout(), outsideRun::toString);
+    }
+
+    @Test
+    void withoutSecureModeIdsAreReal() {
+        Run.Result outsideRun = outside("id -u; id -G");
+        Run.Result run = inView(List.of(), "id -u; id -G");
+
+        assertEquals(outsideRun.stdout(), run.stdout(), run::toString);
+    }
+
+    /** Each line is what the kernel gives a root process for the same calls. */
+    @Test
+    void credentialCallsFollowKernelRules() {
+        String script = String.join("\n",
+                "import os",
+                "print(os.getresuid(), os.getresgid(), os.getgroups())",
+                "os.setgroups([7, 3])",
+                "print(os.getgroups())",
+                "os.setresgid(20, 20, 0)",
+                "print(os.getresgid())",
+                "os.setresuid(1234, 1234, 0)",
+                "print(os.getresuid())",
+                "os.seteuid(0)",
+                "print(os.geteuid(), os.getuid())",
+                "os.setuid(1234)",
+                "print(os.getresuid())",
+                "for call in (lambda: os.setuid(0), lambda: os.setgroups([0]), lambda: os.seteuid(0)):",
+                "    try:",
+                "        call()",
+                "        print('allowed')",
+                "    except PermissionError as error:",
+                "        print(error.errno)",
+                "os.setreuid(-1, 1234)",
+                "print(os.getresuid())");
+        Path program = work.resolve("ids.py");
+        Run.write(program, script + "\n");
+
+        Run.Result run = inView(List.of("-s"), "python3 " + quote(program));
+
+        assertEquals(0, run.exitCode(), run::toString);
+        assertEquals("(0, 0, 0) (0, 0, 0) [0]\n[3, 7]\n(20, 20, 0)\n(1234, 1234, 0)\n0 1234\n(1234, 1234, 1234)\n"
+                + "1\n1\n1\n(1234, 1234, 1234)\n", run.stdout(), run::toString);
+    }
+
+    @Test
+    void chownByRootIsRecordedAndShown() throws IOException {
+        Run.Result outsideRun = outside("touch owned && stat -c %u:%g owned");
+        String nativeOwner = outsideRun.stdout();
+
+        Run.Result run = inView(List.of("-s"), "chown 123:456 owned && stat -c %u:%g owned && ls -ln owned | cut -d' ' -f3,4"
+                + " && chown :789 owned && stat -c %u:%g owned"
+                + " && python3 -c 'import os; os.setuid(1000); os.chown(\"owned\", 0, 0)'; echo status=$?");
+
+        assertEquals("123:456\n123 456\n123:789\nstatus=1\n", run.stdout(), run::toString);
+        assertTrue(run.stderr().contains("PermissionError"), run::toString);
+        assertEquals(nativeOwner, outside("stat -c %u:%g owned").stdout(), "the file keeps its owner on the host");
+    }
+
+    @Test
+    void chownWithoutSecureModeFails() {
+        outside("touch owned");
+
+        Run.Result run = inView(List.of(), "chown 123:456 owned; echo status=$?");
+
+        assertEquals("status=1\n", run.stdout(), run::toString);
+        assertTrue(run.stderr().contains("Operation not permitted"), run::toString);
+    }
+
+    /**
+     * dpkg -i by root of the view, with mincow over / and the usual excepts: the package shows
+     * as installed in the view, SRC contains the database and the file, and the real system has
+     * neither.
+     */
+    @Test
+    void dpkgInstallsIntoMincowOfRoot() throws IOException {
+        Path packageTree = work.resolve("pkg");
+        Run.write(packageTree.resolve("DEBIAN/control"), "Package: kmview-secure-test\nVersion: 1.0\n"
+                + "Architecture: all\nMaintainer: kmview tests <tests@localhost>\nDescription: kmview test package\n");
+        Run.write(packageTree.resolve("usr/share/kmview-secure-test/hello.txt"), "hello from the view\n");
+        Run.Result build = outside("dpkg-deb --build pkg test.deb");
+        assertEquals(0, build.exitCode(), build::toString);
+        Path changes = work.resolve("changes");
+        assertEquals(0, outside("mkdir changes").exitCode());
+        String mount = "viewmount -t viewfs -o mincow,except=/proc,except=/dev,except=/sys,except=/tmp "
+                + quote(changes) + " /";
+
+        Run.Result run = inView(List.of("-s", "-p", "viewfs"), mount + " && dpkg -i test.deb >/dev/null"
+                + " && dpkg-query -W -f '${Status}\\n' kmview-secure-test"
+                + " && cat /usr/share/kmview-secure-test/hello.txt");
+
+        assertEquals(0, run.exitCode(), run::toString);
+        assertEquals("install ok installed\nhello from the view\n", run.stdout(), run::toString);
+        Run.Result real = Run.outside("dpkg-query", "-W", "kmview-secure-test").result();
+        assertNotEquals(0, real.exitCode(), "the real system must not know the package:\n" + real);
+        assertFalse(Files.exists(Path.of("/usr/share/kmview-secure-test")), "the real /usr must not change");
+        String status = Files.readString(changes.resolve("var/lib/dpkg/status"), StandardCharsets.UTF_8);
+        assertTrue(status.contains("Package: kmview-secure-test"), "SRC must hold the view's dpkg database");
+        assertTrue(Files.exists(changes.resolve("usr/share/kmview-secure-test/hello.txt")));
+    }
+}
