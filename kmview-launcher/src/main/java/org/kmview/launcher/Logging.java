@@ -16,8 +16,8 @@ import org.apache.logging.log4j.core.config.builder.impl.BuiltConfiguration;
 
 /**
  * Sets up log4j2: warnings and errors on stderr as one line each, and with {@code -o FILE}
- * everything down to debug in FILE, stack traces included. Without {@code -o} the log4j API's
- * simple logger writes the warnings, so log4j-core is never loaded.
+ * everything down to debug in FILE, stack traces included. Without {@code -o}
+ * {@link StderrLogProvider} writes the warnings, so log4j-core is never loaded.
  */
 final class Logging {
 
@@ -28,11 +28,8 @@ final class Logging {
 
     static void configure(Path output) {
         if (output == null) {
-            // log4j-core takes a few hundred classes to start; warnings alone do not need it.
-            System.setProperty("log4j2.provider", "org.apache.logging.log4j.simple.internal.SimpleProvider");
-            System.setProperty("org.apache.logging.log4j.simplelog.level", "WARN");
-            System.setProperty("org.apache.logging.log4j.simplelog.logFile", "system.err");
-            System.setProperty("org.apache.logging.log4j.simplelog.showShortLogname", "false");
+            // log4j-core takes a few hundred classes to start, and warnings alone do not need it.
+            System.setProperty("log4j2.provider", StderrLogProvider.class.getName());
             return;
         }
         ConfigurationBuilder<BuiltConfiguration> builder = ConfigurationBuilderFactory.newConfigurationBuilder();
