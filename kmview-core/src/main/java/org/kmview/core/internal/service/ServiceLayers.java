@@ -267,7 +267,8 @@ public final class ServiceLayers {
             return ModuleLayer.defineModulesWithOneLoader(configuration, List.of(parent),
                     ClassLoader.getPlatformClassLoader()).layer();
         } catch (FindException | ResolutionException | LayerInstantiationException e) {
-            throw new ServiceLoadException("cannot load service " + location + ": " + describe(e), e);
+            throw new ServiceLoadException("cannot load service " + location + ": " + describe(e)
+                    + "; give a service jar, or a directory of jars, whose module provides org.kmview.spi.ViewService", e);
         }
     }
 

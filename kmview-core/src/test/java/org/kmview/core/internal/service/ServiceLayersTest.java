@@ -292,7 +292,8 @@ class ServiceLayersTest {
 
     @Test
     void corruptJarIsRejected() {
-        assertLoadFails(corruptJar.toString(), List.of(), "cannot load service " + corruptJar + ": ");
+        assertLoadFails(corruptJar.toString(), List.of(), "cannot load service " + corruptJar + ": ",
+                "give a service jar, or a directory of jars");
     }
 
     @Test
