@@ -1,8 +1,8 @@
 /*
  * kmview-cmd: the in-view commands, one multi-call binary.
  *
- * The distribution links each command name (viewmount, viewumount, viewname, vuname and the
- * um_*_service commands) to this binary,
+ * The distribution links each command name (viewmount, viewumount, viewname, vuname, viewsu and
+ * the um_*_service commands) to this binary,
  * and main() picks the command from basename(argv[0]). `kmview-cmd NAME ARG...`
  * runs command NAME as well, which helps where the links are missing.
  *
@@ -14,6 +14,8 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <getopt.h>
+#include <grp.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,6 +47,7 @@ static int run_um_add_service(const struct command *cmd, int argc, char **argv);
 static int run_um_del_service(const struct command *cmd, int argc, char **argv);
 static int run_um_ls_service(const struct command *cmd, int argc, char **argv);
 static int run_um_mov_service(const struct command *cmd, int argc, char **argv);
+static int run_viewsu(const struct command *cmd, int argc, char **argv);
 
 static const struct command COMMANDS[] = {
     {
@@ -122,6 +125,15 @@ static const struct command COMMANDS[] = {
         "Move a service to POSITION (1-based) of the precedence order; beyond the end means last.\n"
         "When two services serve the same file system type, the earlier one serves it.\n"
         "  -h  print this help and exit\n",
+    },
+    {
+        "viewsu", run_viewsu,
+        "[-c COMMAND] [USER]",
+        "Run a shell as USER (a name or a uid; root without one): set the user and group ids and the\n"
+        "supplementary groups to USER's, then run USER's shell. In secure mode (kmview -s) these are\n"
+        "the view's ids, and only root of the view may change them.\n"
+        "  -c COMMAND  run COMMAND with the shell's -c instead of an interactive shell\n"
+        "  -h          print this help and exit\n",
     },
 };
 
@@ -627,6 +639,61 @@ static int run_um_mov_service(const struct command *cmd, int argc, char **argv)
     if (syscall(KMVIEW_SYS_MOV_SERVICE, argv[optind], position) < 0)
         return call_failed(cmd, "moving service", argv[optind]);
     return 0;
+}
+
+static int run_viewsu(const struct command *cmd, int argc, char **argv)
+{
+    const char *command = NULL;
+    int opt;
+    while ((opt = getopt(argc, argv, "+c:h")) != -1) {
+        if (opt == 'c')
+            command = optarg;
+        else
+            return end_with_common_option(cmd, opt);
+    }
+    if (argc - optind > 1)
+        return usage_error(cmd, "too many operands");
+    int status = require_view(cmd);
+    if (status != 0)
+        return status;
+
+    const char *user = optind < argc ? argv[optind] : "root";
+    struct passwd *entry = getpwnam(user);
+    char *end;
+    errno = 0;
+    unsigned long number = strtoul(user, &end, 10);
+    if (entry == NULL && (errno != 0 || *end != '\0' || end == user || number > 0xfffffffeUL)) {
+        fprintf(stderr, "viewsu: user %s not found in the user database; give a user name or a uid\n", user);
+        return EXIT_CALL_FAILED;
+    }
+    uid_t uid = entry != NULL ? entry->pw_uid : (uid_t) number;
+    if (entry == NULL)
+        entry = getpwuid(uid);
+    /* A uid without an entry gets the group of the same number, as useradd would make it. */
+    gid_t gid = entry != NULL ? entry->pw_gid : (gid_t) uid;
+    const char *shell = entry != NULL && entry->pw_shell[0] != '\0' ? entry->pw_shell : "/bin/sh";
+
+    int groups_set = entry != NULL ? initgroups(entry->pw_name, gid) : setgroups(1, &gid);
+    if (groups_set != 0 || setresgid(gid, gid, gid) != 0 || setresuid(uid, uid, uid) != 0) {
+        int err = errno;
+        fprintf(stderr, "viewsu: changing to user %s failed: %s\n", user, strerror(err));
+        if (err == EPERM)
+            fprintf(stderr, "viewsu: only root may change user (in a view started with kmview -s,"
+                            " the program starts as root of the view)\n");
+        return EXIT_CALL_FAILED;
+    }
+    if (entry != NULL) {
+        setenv("HOME", entry->pw_dir, 1);
+        setenv("USER", entry->pw_name, 1);
+        setenv("LOGNAME", entry->pw_name, 1);
+    }
+    setenv("SHELL", shell, 1);
+    if (command != NULL)
+        execl(shell, shell, "-c", command, (char *) NULL);
+    else
+        execl(shell, shell, (char *) NULL);
+    fprintf(stderr, "viewsu: cannot run %s: %s\n", shell, strerror(errno));
+    return 127;
 }
 
 static const struct command *find_command(const char *name)

@@ -145,6 +145,26 @@ class SecureModeIT {
     }
 
     @Test
+    void viewsuDropsRootForGood() {
+        Run.Result run = inView(List.of("-s"), "viewsu -c 'id -u; id -g; id -G; viewsu -c true root; echo back=$?;"
+                + " touch f; chown 0 f; echo chown=$?' 4321; echo status=$?; viewsu -c 'id -un' root");
+
+        assertEquals("4321\n4321\n4321\nback=1\nchown=1\nstatus=0\nroot\n", run.stdout(), run::toString);
+        assertTrue(run.stderr().contains("viewsu: changing to user root failed: Operation not permitted"),
+                run::toString);
+        assertTrue(run.stderr().contains("only root may change user"), run::toString);
+    }
+
+    @Test
+    void viewsuWithoutSecureModeFails() {
+        Run.Result run = inView(List.of(), "viewsu -c 'id -u' 4321; echo status=$?");
+
+        assertEquals("status=1\n", run.stdout(), run::toString);
+        assertTrue(run.stderr().contains("viewsu: changing to user 4321 failed: Operation not permitted"),
+                run::toString);
+    }
+
+    @Test
     void chownWithoutSecureModeFails() {
         outside("touch owned");
 
