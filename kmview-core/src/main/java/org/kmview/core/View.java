@@ -39,11 +39,12 @@ public final class View implements ServiceManager {
     private static final String DEVICE_TYPE = "kmview-device";
     /**
      * Besides the credential calls, secure mode traps the owner changes, the stat calls that
-     * show owners, and the access checks that root of the view passes below a cow mount.
+     * show owners, the access checks that root of the view passes below a cow mount, and exec,
+     * which honours set-user-ID and set-group-ID files.
      */
     private static final java.util.Set<Syscall> SECURE_MODE_CALLS = java.util.EnumSet.of(Syscall.CHOWN,
             Syscall.LCHOWN, Syscall.FCHOWNAT, Syscall.FCHOWN, Syscall.STAT, Syscall.LSTAT, Syscall.NEWFSTATAT,
-            Syscall.STATX, Syscall.ACCESS, Syscall.FACCESSAT, Syscall.FACCESSAT2);
+            Syscall.STATX, Syscall.ACCESS, Syscall.FACCESSAT, Syscall.FACCESSAT2, Syscall.EXECVE, Syscall.EXECVEAT);
 
     private final ViewConfig config;
     private final FileSystems fileSystems = new FileSystems();

@@ -156,6 +156,14 @@ class SecureModeIT {
     }
 
     @Test
+    void setUserIdProgramGetsOwnerIds() {
+        Run.Result run = inView(List.of("-s"), "cp /usr/bin/id id-suid && chown 4321:4322 id-suid && chmod 6755 id-suid"
+                + " && viewsu -c './id-suid -u; ./id-suid -ru; ./id-suid -g; ./id-suid -rg; id -u' 1234");
+
+        assertEquals("4321\n1234\n4322\n1234\n1234\n", run.stdout(), run::toString);
+    }
+
+    @Test
     void viewsuWithoutSecureModeFails() {
         Run.Result run = inView(List.of(), "viewsu -c 'id -u' 4321; echo status=$?");
 

@@ -30,9 +30,8 @@ import org.kmview.spi.Errno;
  *
  * <p>NOTE: the kernel still checks file access against the user who started kmview, whatever the
  * view's ids are: root of the view cannot read a file that user cannot read, and a thread that
- * set its ids to another user still has that user's access. A set-user-ID program does not
- * change the view's ids when it starts. Recorded owners stay with an inode number after its file
- * is removed and last as long as the view.
+ * set its ids to another user still has that user's access. Recorded owners stay with an inode
+ * number after its file is removed and last as long as the view.
  */
 final class SecureMode {
 
@@ -47,6 +46,9 @@ final class SecureMode {
     private static final long AT_EMPTY_PATH = 0x1000;
     private static final long AT_EACCESS = 0x200;
     private static final int W_OK = 2;
+    private static final long S_ISUID = 04000;
+    private static final long S_ISGID = 02000;
+    private static final long S_IXGRP = 00010;
 
     // struct stat on x86_64 (asm/stat.h) and struct statx (linux/stat.h).
     private static final int STAT_DEV = 0;
@@ -298,6 +300,7 @@ final class SecureMode {
     void afterDispatch(SyscallStop stop, Syscall syscall, int statBuffer) {
         switch (syscall) {
             case CHOWN, LCHOWN, FCHOWNAT, FCHOWN -> arrangeChown(stop, syscall);
+            case EXECVE, EXECVEAT -> arrangeExec(stop, syscall);
             case STAT, LSTAT, NEWFSTATAT, STATX -> {
                 if (!owners.isEmpty() && statBuffer >= 0) {
                     arrangeOwnerPatch(stop, syscall == Syscall.STATX, stop.argument(statBuffer));
@@ -403,6 +406,53 @@ final class SecureMode {
                 exit.setReturnValue(0);
             }
         });
+    }
+
+    /**
+     * Gives the new program the ids that exec gives it on Linux: the owner of a set-user-ID file
+     * and the group of a set-group-ID file become the effective ids, and the saved ids take the
+     * effective ones. The kernel itself ignores these bits in a view, whose processes run with
+     * no_new_privs, and for a script, whose interpreter runs.
+     */
+    private void arrangeExec(SyscallStop stop, Syscall syscall) {
+        int tid = stop.tracee().tid();
+        String file;
+        if (syscall == Syscall.EXECVE) {
+            file = hostPath(stop, tid, AT_FDCWD, stop.kernelArgument(0));
+        } else {
+            String path = stop.readString(stop.kernelArgument(1));
+            boolean descriptor = path != null && path.isEmpty() && (stop.argument(4) & AT_EMPTY_PATH) != 0;
+            file = descriptor ? "/proc/" + tid + "/fd/" + (int) stop.argument(0)
+                    : hostPath(stop, tid, (int) stop.argument(0), stop.kernelArgument(1));
+        }
+        long[] found = file == null ? null : libc.fileOwner(file, true);
+        long mode = found == null ? 0 : found[5];
+        boolean setUser = (mode & S_ISUID) != 0 && !isScript(file);
+        boolean setGroup = (mode & S_ISGID) != 0 && (mode & S_IXGRP) != 0 && !isScript(file);
+        long[] owner = found == null ? null : owners.getOrDefault(List.of(found[0], found[1], found[2]),
+                new long[] {found[3], found[4]});
+        stop.alsoAtExec(exec -> {
+            Credentials ids = credentials(exec.tracee().tid());
+            if (setUser) {
+                ids.effectiveUid = (int) owner[0];
+                ids.fsUid = ids.effectiveUid;
+            }
+            if (setGroup) {
+                ids.effectiveGid = (int) owner[1];
+                ids.fsGid = ids.effectiveGid;
+            }
+            ids.savedUid = ids.effectiveUid;
+            ids.savedGid = ids.effectiveGid;
+        });
+    }
+
+    /** Returns whether {@code file} starts with {@code #!}. A file kmview cannot read counts as none: no interpreter could read it either. */
+    private static boolean isScript(String file) {
+        try (java.io.InputStream in = java.nio.file.Files.newInputStream(java.nio.file.Path.of(file))) {
+            return in.read() == '#' && in.read() == '!';
+        } catch (java.io.IOException | RuntimeException e) {
+            return false;
+        }
     }
 
     /** Returns the host path of a path argument for the tracer, through /proc for a relative one, or null. */

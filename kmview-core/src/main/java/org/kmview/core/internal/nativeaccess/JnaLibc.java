@@ -76,8 +76,8 @@ public final class JnaLibc implements Libc {
     @Override
     public long[] fileOwner(String path, boolean follow) {
         try {
-            LinuxNative.statx(AT_FDCWD, bytes(path), follow ? 0 : AT_SYMLINK_NOFOLLOW, STATX_INO | STATX_UID | STATX_GID,
-                    statxBuffer);
+            LinuxNative.statx(AT_FDCWD, bytes(path), follow ? 0 : AT_SYMLINK_NOFOLLOW,
+                    STATX_TYPE | STATX_MODE | STATX_INO | STATX_UID | STATX_GID, statxBuffer);
         } catch (LastErrorException e) {
             return null;
         }
@@ -87,6 +87,7 @@ public final class JnaLibc implements Libc {
             statxBuffer.getLong(STATX_INO_OFFSET),
             statxBuffer.getInt(STATX_UID_OFFSET) & 0xffffffffL,
             statxBuffer.getInt(STATX_GID_OFFSET) & 0xffffffffL,
+            statxBuffer.getShort(STATX_MODE_OFFSET) & 0xffffL,
         };
     }
 

@@ -32,8 +32,8 @@ public interface Libc {
     long lstatInode(String path);
 
     /**
-     * Returns the identity and owner of {@code path} as {device major, device minor, inode, uid,
-     * gid} (statx), or null if it cannot be read.
+     * Returns the identity, owner and mode of {@code path} as {device major, device minor, inode,
+     * uid, gid, st_mode} (statx), or null if it cannot be read.
      *
      * @param follow whether a symbolic link in the last component is followed
      */

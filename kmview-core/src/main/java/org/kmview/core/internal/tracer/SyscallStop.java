@@ -213,6 +213,11 @@ public final class SyscallStop {
         execAction = action;
     }
 
+    /** Runs {@code action} at the exec stop too, after any action set before it. */
+    public void alsoAtExec(Consumer<SyscallStop> action) {
+        execAction = execAction == null ? action : execAction.andThen(action);
+    }
+
     /** Returns the thread's stack pointer as of the last stop this object read. */
     public long stackPointer() {
         return info.stackPointer;
