@@ -16,6 +16,7 @@
 #include <getopt.h>
 #include <grp.h>
 #include <pwd.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -645,7 +646,7 @@ static int run_viewsu(const struct command *cmd, int argc, char **argv)
 {
     const char *command = NULL;
     int opt;
-    while ((opt = getopt(argc, argv, "+c:h")) != -1) {
+    while ((opt = getopt(argc, argv, "+:c:h")) != -1) {
         if (opt == 'c')
             command = optarg;
         else
@@ -653,17 +654,24 @@ static int run_viewsu(const struct command *cmd, int argc, char **argv)
     }
     if (argc - optind > 1)
         return usage_error(cmd, "too many operands");
-    int status = require_view(cmd);
-    if (status != 0)
-        return status;
+    if (view_server_id() == 0) {
+        fprintf(stderr, "viewsu: not inside a kmview view; run it in a view started with kmview -s\n");
+        return EXIT_CALL_FAILED;
+    }
 
     const char *user = optind < argc ? argv[optind] : "root";
     struct passwd *entry = getpwnam(user);
     char *end;
     errno = 0;
     unsigned long number = strtoul(user, &end, 10);
-    if (entry == NULL && (errno != 0 || *end != '\0' || end == user || number > 0xfffffffeUL)) {
+    bool numeric = errno == 0 && *end == '\0' && end != user && user[0] != '-';
+    if (entry == NULL && !numeric) {
         fprintf(stderr, "viewsu: user %s not found in the user database; give a user name or a uid\n", user);
+        return EXIT_CALL_FAILED;
+    }
+    /* (uid_t) -1 means "unchanged" to the set*id calls, so it is no user. */
+    if (entry == NULL && number > 0xfffffffeUL) {
+        fprintf(stderr, "viewsu: uid %s is out of range; give a uid from 0 to 4294967294\n", user);
         return EXIT_CALL_FAILED;
     }
     uid_t uid = entry != NULL ? entry->pw_uid : (uid_t) number;
@@ -682,11 +690,10 @@ static int run_viewsu(const struct command *cmd, int argc, char **argv)
                             " the program starts as root of the view)\n");
         return EXIT_CALL_FAILED;
     }
-    if (entry != NULL) {
-        setenv("HOME", entry->pw_dir, 1);
-        setenv("USER", entry->pw_name, 1);
-        setenv("LOGNAME", entry->pw_name, 1);
-    }
+    /* A uid the user database does not list has no name or home: show the number and /. */
+    setenv("HOME", entry != NULL ? entry->pw_dir : "/", 1);
+    setenv("USER", entry != NULL ? entry->pw_name : user, 1);
+    setenv("LOGNAME", entry != NULL ? entry->pw_name : user, 1);
     setenv("SHELL", shell, 1);
     if (command != NULL)
         execl(shell, shell, "-c", command, (char *) NULL);
