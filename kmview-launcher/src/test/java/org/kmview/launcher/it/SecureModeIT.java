@@ -145,6 +145,36 @@ class SecureModeIT {
     }
 
     @Test
+    void newFilesBelongToCreator() {
+        Run.Result run = inView(List.of("-s"), "touch file && mkdir dir && ln -s file link"
+                + " && stat -c '%n %u:%g' file dir link"
+                + " && viewsu -c \"touch mine && mkdir mydir && stat -c '%n %u:%g' mine mydir\" 4321");
+
+        assertEquals("file 0:0\ndir 0:0\nlink 0:0\nmine 4321:4321\nmydir 4321:4321\n", run.stdout(), run::toString);
+        assertNotEquals("0:0\n", outside("stat -c %u:%g file").stdout(), "the host shows the user who ran kmview");
+    }
+
+    @Test
+    void onlyOwnerChangesFile() {
+        Run.Result run = inView(List.of("-s"), "touch rootfile && viewsu -c 'touch mine;"
+                + " chown 4321 rootfile; echo takeover=$?; chmod 666 rootfile; echo chmod=$?;"
+                + " chgrp 4321 mine; echo own-group=$?; chgrp 0 mine; echo other-group=$?;"
+                + " chown 0 mine; echo give-away=$?; chmod 600 mine; echo chmod-own=$?' 4321;"
+                + " stat -c '%n %u:%g %a' rootfile mine");
+
+        assertEquals("takeover=1\nchmod=1\nown-group=0\nother-group=1\ngive-away=1\nchmod-own=0\n"
+                + "rootfile 0:0 644\nmine 4321:4321 600\n", run.stdout(), run::toString);
+    }
+
+    @Test
+    void chownClearsSetIdBits() {
+        Run.Result run = inView(List.of("-s"), "cp /usr/bin/id program && chmod u+s,g+s program"
+                + " && chown 0:50 program && stat -c '%A %u:%g' program");
+
+        assertEquals("-rwxr-xr-x 0:50\n", run.stdout(), run::toString);
+    }
+
+    @Test
     void viewsuDropsRootForGood() {
         Run.Result run = inView(List.of("-s"), "viewsu -c 'id -u; id -g; id -G; viewsu -c true root; echo back=$?;"
                 + " touch f; chown 0 f; echo chown=$?' 4321; echo status=$?; viewsu -c 'id -un' root");

@@ -16,17 +16,19 @@ import org.kmview.spi.Errno;
 
 /**
  * Secure mode ({@code kmview -s}): the user and group ids of the view's processes, kept by kmview,
- * and the owners that those processes gave to files.
+ * and the owners of files in the view.
  *
  * <p>The program starts as root of the view: every uid and gid 0, and the single supplementary
  * group 0. The credential calls (getuid to setgroups) never reach the kernel. They read or change
  * the calling thread's credentials under the kernel's rules, where a thread whose effective uid is
- * 0 has CAP_SETUID and CAP_SETGID and any other thread has neither. A new thread or process starts
- * with the credentials of the thread that created it.
+ * 0 has CAP_SETUID, CAP_SETGID and CAP_CHOWN and any other thread has none of them. A new thread
+ * or process starts with the credentials of the thread that created it.
  *
- * <p>A chown, lchown, fchownat or fchown that the kernel rejects with EPERM succeeds for a thread
- * whose effective uid is 0 (CAP_CHOWN): kmview records the new owner for the file's device and
- * inode, and every stat call of the view shows it. The file itself keeps its owner on the host.
+ * <p>A file's owner in the view is the one recorded for its device and inode, or else its owner on
+ * the host, with kmview's own user and group shown as root's. chown by root of the view that the
+ * kernel rejects with EPERM is recorded instead, files created by a thread that is not root of
+ * the view are recorded as its own, and every stat call shows the view's owners. chown and chmod
+ * by other threads follow the kernel's rules against those owners.
  *
  * <p>NOTE: the kernel still checks file access against the user who started kmview, whatever the
  * view's ids are: root of the view cannot read a file that user cannot read, and a thread that
@@ -49,6 +51,9 @@ final class SecureMode {
     private static final long S_ISUID = 04000;
     private static final long S_ISGID = 02000;
     private static final long S_IXGRP = 00010;
+    private static final long S_IFMT = 0170000;
+    private static final long S_IFREG = 0100000;
+    private static final long O_CREAT = 0100;
 
     // struct stat on x86_64 (asm/stat.h) and struct statx (linux/stat.h).
     private static final int STAT_DEV = 0;
@@ -64,12 +69,31 @@ final class SecureMode {
     private static final int STATX_SIZE = 256;
 
     private final Libc libc;
+    /** kmview's own user and group on the host, which the view shows as root's. */
+    private final long hostUid;
+    private final long hostGid;
     private final Map<Integer, Credentials> byThread = new HashMap<>();
     /** Owners given in the view, by file: {device major, device minor, inode}. */
     private final Map<List<Long>, long[]> owners = new HashMap<>();
 
     SecureMode(Libc libc) {
+        this(libc, hostId("unix:uid"), hostId("unix:gid"));
+    }
+
+    SecureMode(Libc libc, long hostUid, long hostGid) {
         this.libc = libc;
+        this.hostUid = hostUid;
+        this.hostGid = hostGid;
+    }
+
+    /** Returns an id of kmview's own process: the owner of /proc/self, which is the process's effective id. */
+    private static long hostId(String attribute) {
+        try {
+            return ((Integer) java.nio.file.Files.getAttribute(java.nio.file.Path.of("/proc/self"), attribute))
+                    & 0xffffffffL;
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException("cannot read kmview's own ids from /proc/self", e);
+        }
     }
 
     /** The ids of one thread, as the kernel's struct cred has them. */
@@ -292,17 +316,20 @@ final class SecureMode {
     }
 
     /**
-     * Runs after the dispatcher served a call: lets a privileged thread's chown succeed, and
-     * shows recorded owners in stat results.
+     * Runs after the dispatcher served a call: applies the view's owner rules to chown and chmod,
+     * records the owners of files that a thread other than root of the view creates, and shows
+     * the view's owners in stat results.
      *
      * @param statBuffer the index of a stat call's buffer argument, or -1
      */
     void afterDispatch(SyscallStop stop, Syscall syscall, int statBuffer) {
         switch (syscall) {
             case CHOWN, LCHOWN, FCHOWNAT, FCHOWN -> arrangeChown(stop, syscall);
+            case CHMOD, FCHMODAT, FCHMODAT2, FCHMOD -> checkChmod(stop, syscall);
+            case OPEN, OPENAT, CREAT, MKDIR, MKDIRAT, MKNOD, MKNODAT, SYMLINK, SYMLINKAT -> arrangeCreate(stop, syscall);
             case EXECVE, EXECVEAT -> arrangeExec(stop, syscall);
             case STAT, LSTAT, NEWFSTATAT, STATX -> {
-                if (!owners.isEmpty() && statBuffer >= 0) {
+                if (statBuffer >= 0) {
                     arrangeOwnerPatch(stop, syscall == Syscall.STATX, stop.argument(statBuffer));
                 }
             }
@@ -311,67 +338,187 @@ final class SecureMode {
         }
     }
 
+    /** A file a call names, as the tracer reaches it. */
+    private record Target(String file, boolean follow) {
+    }
+
+    /** Returns the file that a chown or chmod call changes, or null if its path cannot be read. */
+    private static Target target(SyscallStop stop, Syscall syscall, int tid) {
+        return switch (syscall) {
+            case CHOWN, CHMOD -> target(stop, tid, AT_FDCWD, stop.kernelArgument(0), 0);
+            case LCHOWN -> target(stop, tid, AT_FDCWD, stop.kernelArgument(0), AT_SYMLINK_NOFOLLOW);
+            case FCHOWNAT -> target(stop, tid, (int) stop.argument(0), stop.kernelArgument(1), stop.argument(4));
+            case FCHMODAT -> target(stop, tid, (int) stop.argument(0), stop.kernelArgument(1), 0);
+            case FCHMODAT2 -> target(stop, tid, (int) stop.argument(0), stop.kernelArgument(1), stop.argument(3));
+            default -> new Target("/proc/" + tid + "/fd/" + (int) stop.argument(0), true);
+        };
+    }
+
+    private static Target target(SyscallStop stop, int tid, long dirfd, long pathAddress, long flags) {
+        String path = stop.readString(pathAddress);
+        if (path != null && path.isEmpty() && (flags & AT_EMPTY_PATH) != 0) {
+            return new Target("/proc/" + tid + "/fd/" + (int) dirfd, true);
+        }
+        String file = hostPath(stop, tid, dirfd, pathAddress);
+        return file == null ? null : new Target(file, (flags & AT_SYMLINK_NOFOLLOW) == 0);
+    }
+
+    /**
+     * Returns the owner and group of a file in the view: the ones recorded for it, or else its
+     * owner and group on the host, where kmview's own user and group show as root's.
+     *
+     * @param found the file as {@link Libc#fileOwner} returns it
+     */
+    long[] viewOwner(long[] found) {
+        long[] recorded = owners.get(List.of(found[0], found[1], found[2]));
+        if (recorded != null) {
+            return recorded.clone();
+        }
+        return new long[] {found[3] == hostUid ? 0 : found[3], found[4] == hostGid ? 0 : found[4]};
+    }
+
+    /**
+     * Applies chown's rules with the view's owners. Root of the view may give any file any owner.
+     * Another thread may only change the group of a file it owns in the view, to one of its own
+     * groups. A change the kernel rejects for kmview's user is made in the view alone.
+     */
     private void arrangeChown(SyscallStop stop, Syscall syscall) {
         int tid = stop.tracee().tid();
-        String file;
-        boolean follow = true;
-        int uid;
-        int gid;
-        switch (syscall) {
-            case CHOWN, LCHOWN -> {
-                file = hostPath(stop, tid, AT_FDCWD, stop.kernelArgument(0));
-                follow = syscall == Syscall.CHOWN;
-                uid = id(stop, 1);
-                gid = id(stop, 2);
-            }
-            case FCHOWNAT -> {
-                long flags = stop.argument(4);
-                String path = stop.readString(stop.kernelArgument(1));
-                if (path != null && path.isEmpty() && (flags & AT_EMPTY_PATH) != 0) {
-                    file = "/proc/" + tid + "/fd/" + (int) stop.argument(0);
-                } else {
-                    file = hostPath(stop, tid, (int) stop.argument(0), stop.kernelArgument(1));
-                    follow = (flags & AT_SYMLINK_NOFOLLOW) == 0;
-                }
-                uid = id(stop, 2);
-                gid = id(stop, 3);
-            }
-            default -> {
-                file = "/proc/" + tid + "/fd/" + (int) stop.argument(0);
-                uid = id(stop, 1);
-                gid = id(stop, 2);
-            }
-        }
-        if (file == null) {
+        Target target = target(stop, syscall, tid);
+        boolean at = syscall == Syscall.FCHOWNAT;
+        int uid = id(stop, at ? 2 : 1);
+        int gid = id(stop, at ? 3 : 2);
+        long[] before = target == null ? null : libc.fileOwner(target.file(), target.follow());
+        if (before == null) {
+            // The kernel reports a missing file or a bad descriptor itself.
             return;
         }
         Credentials ids = credentials(tid);
-        boolean followLast = follow;
+        long[] owner = viewOwner(before);
+        if (!ids.privileged() && !chownPermitted(ids, owner, uid, gid)) {
+            stop.fail(Errno.EPERM.number());
+            return;
+        }
+        long[] changed = owner.clone();
+        if (uid != UNCHANGED) {
+            changed[0] = Integer.toUnsignedLong(uid);
+        }
+        if (gid != UNCHANGED) {
+            changed[1] = Integer.toUnsignedLong(gid);
+        }
+
         stop.alsoAtExit(exit -> {
             long result = exit.returnValue();
-            if (result != 0 && !(result == -Errno.EPERM.number() && ids.privileged())) {
+            if (result != 0 && result != -Errno.EPERM.number()) {
                 return;
             }
-            long[] found = libc.fileOwner(file, followLast);
-            if (found == null) {
+            long[] after = libc.fileOwner(target.file(), target.follow());
+            if (after == null) {
                 return;
             }
-            List<Long> key = List.of(found[0], found[1], found[2]);
-            long[] owner = owners.getOrDefault(key, new long[] {found[3], found[4]}).clone();
-            if (uid != UNCHANGED) {
-                owner[0] = Integer.toUnsignedLong(uid);
+            owners.put(List.of(after[0], after[1], after[2]), changed);
+            if (result != 0) {
+                // The kernel made no change, so it did not clear these bits as chown does.
+                clearSetIdBits(target.file(), after[5]);
+                exit.setReturnValue(0);
             }
-            if (gid != UNCHANGED) {
-                owner[1] = Integer.toUnsignedLong(gid);
+            LOG.debug("[{}] {} of {} recorded as owned by {}:{}", exit.tracee().tid(), syscall, target.file(),
+                    changed[0], changed[1]);
+        });
+    }
+
+    /** Returns whether a thread without CAP_CHOWN may make this change, as the kernel decides. */
+    static boolean chownPermitted(Credentials ids, long[] owner, int uid, int gid) {
+        if (uid == UNCHANGED && gid == UNCHANGED) {
+            // Nothing to change: the kernel lets anyone make that call.
+            return true;
+        }
+        if (Integer.toUnsignedLong(ids.fsUid) != owner[0]) {
+            return false;
+        }
+        if (uid != UNCHANGED && Integer.toUnsignedLong(uid) != owner[0]) {
+            return false;
+        }
+        return gid == UNCHANGED || Integer.toUnsignedLong(gid) == owner[1] || inGroup(ids, gid);
+    }
+
+    private static boolean inGroup(Credentials ids, int gid) {
+        if (gid == ids.fsGid) {
+            return true;
+        }
+        for (int group : ids.groups) {
+            if (group == gid) {
+                return true;
             }
-            if (result == 0 && owner[0] == found[3] && owner[1] == found[4]) {
-                // The kernel made the change itself, and the file now shows its own owner.
-                owners.remove(key);
+        }
+        return false;
+    }
+
+    /** Clears set-user-ID, and set-group-ID where the group may execute, as chown does on Linux. */
+    private void clearSetIdBits(String file, long mode) {
+        boolean regular = (mode & S_IFMT) == S_IFREG;
+        long cleared = mode & ~S_ISUID;
+        if ((mode & S_IXGRP) != 0) {
+            cleared &= ~S_ISGID;
+        }
+        if (regular && cleared != mode) {
+            libc.chmod(file, (int) (cleared & 07777));
+        }
+    }
+
+    /** Fails chmod with EPERM for a thread that neither owns the file in the view nor is root of the view. */
+    private void checkChmod(SyscallStop stop, Syscall syscall) {
+        int tid = stop.tracee().tid();
+        Credentials ids = credentials(tid);
+        if (ids.privileged()) {
+            return;
+        }
+        Target target = target(stop, syscall, tid);
+        long[] found = target == null ? null : libc.fileOwner(target.file(), target.follow());
+        if (found != null && Integer.toUnsignedLong(ids.fsUid) != viewOwner(found)[0]) {
+            stop.fail(Errno.EPERM.number());
+        }
+    }
+
+    /**
+     * Records the owner of a file, directory, device node or symbolic link that a thread creates,
+     * when its file system ids in the view are not root's: the host shows kmview's user, which the
+     * view would show as root.
+     */
+    private void arrangeCreate(SyscallStop stop, Syscall syscall) {
+        int tid = stop.tracee().tid();
+        Credentials ids = credentials(tid);
+        if (ids.fsUid == 0 && ids.fsGid == 0) {
+            return;
+        }
+        boolean opens = syscall == Syscall.OPEN || syscall == Syscall.OPENAT || syscall == Syscall.CREAT;
+        String file = switch (syscall) {
+            case OPENAT, MKDIRAT, MKNODAT -> hostPath(stop, tid, (int) stop.argument(0), stop.kernelArgument(1));
+            case SYMLINKAT -> hostPath(stop, tid, (int) stop.argument(1), stop.kernelArgument(2));
+            case SYMLINK -> hostPath(stop, tid, AT_FDCWD, stop.kernelArgument(1));
+            default -> hostPath(stop, tid, AT_FDCWD, stop.kernelArgument(0));
+        };
+        long flags = switch (syscall) {
+            case OPEN -> stop.argument(1);
+            case OPENAT -> stop.argument(2);
+            case CREAT -> O_CREAT;
+            default -> 0;
+        };
+        if (file == null || (opens && (flags & O_CREAT) == 0) || libc.lstatMode(file) >= 0) {
+            // No creation: the file exists already, or the call only opens.
+            return;
+        }
+        long[] owner = {Integer.toUnsignedLong(ids.fsUid), Integer.toUnsignedLong(ids.fsGid)};
+        stop.alsoAtExit(exit -> {
+            long result = exit.returnValue();
+            if (result < 0) {
                 return;
             }
-            owners.put(key, owner);
-            LOG.debug("[{}] {} of {} recorded as owned by {}:{}", exit.tracee().tid(), syscall, file, owner[0], owner[1]);
-            exit.setReturnValue(0);
+            long[] created = opens ? libc.fileOwner("/proc/" + tid + "/fd/" + result, true)
+                    : libc.fileOwner(file, false);
+            if (created != null) {
+                owners.put(List.of(created[0], created[1], created[2]), owner);
+            }
         });
     }
 
@@ -429,8 +576,7 @@ final class SecureMode {
         long mode = found == null ? 0 : found[5];
         boolean setUser = (mode & S_ISUID) != 0 && !isScript(file);
         boolean setGroup = (mode & S_ISGID) != 0 && (mode & S_IXGRP) != 0 && !isScript(file);
-        long[] owner = found == null ? null : owners.getOrDefault(List.of(found[0], found[1], found[2]),
-                new long[] {found[3], found[4]});
+        long[] owner = found == null ? null : viewOwner(found);
         stop.alsoAtExec(exec -> {
             Credentials ids = credentials(exec.tracee().tid());
             if (setUser) {
@@ -486,13 +632,16 @@ final class SecureMode {
                 long device = fields.getLong(STAT_DEV);
                 key = List.of(majorOf(device), minorOf(device), fields.getLong(STAT_INO));
             }
-            long[] owner = owners.get(key);
-            if (owner == null) {
-                return;
+            int uidAt = statx ? STATX_UID : STAT_UID;
+            int gidAt = statx ? STATX_GID : STAT_GID;
+            long uid = fields.getInt(uidAt) & 0xffffffffL;
+            long gid = fields.getInt(gidAt) & 0xffffffffL;
+            long[] owner = viewOwner(new long[] {key.get(0), key.get(1), key.get(2), uid, gid});
+            if (owner[0] != uid || owner[1] != gid) {
+                fields.putInt(uidAt, (int) owner[0]);
+                fields.putInt(gidAt, (int) owner[1]);
+                exit.write(buffer, raw);
             }
-            fields.putInt(statx ? STATX_UID : STAT_UID, (int) owner[0]);
-            fields.putInt(statx ? STATX_GID : STAT_GID, (int) owner[1]);
-            exit.write(buffer, raw);
         });
     }
 

@@ -101,6 +101,15 @@ public final class JnaLibc implements Libc {
     }
 
     @Override
+    public int chmod(String path, int mode) {
+        try {
+            return LinuxNative.chmod(bytes(path), mode);
+        } catch (LastErrorException e) {
+            return -e.getErrorCode();
+        }
+    }
+
+    @Override
     public String readlink(String path) {
         try {
             long length = LinuxNative.readlink(bytes(path), linkBuffer, PATH_MAX);

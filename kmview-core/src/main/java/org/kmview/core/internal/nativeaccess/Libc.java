@@ -45,6 +45,9 @@ public interface Libc {
      */
     int access(String path, int mode, boolean follow);
 
+    /** Sets the permission bits of {@code path} (chmod(2), following symbolic links); returns 0 or a negative errno. */
+    int chmod(String path, int mode);
+
     /** Returns the target of the symbolic link {@code path}, or null if it cannot be read. */
     String readlink(String path);
 

@@ -27,6 +27,8 @@ final class LinuxNative {
 
     static native int faccessat(int dirfd, byte[] path, int mode, int flags) throws LastErrorException;
 
+    static native int chmod(byte[] path, int mode) throws LastErrorException;
+
     static native long process_vm_readv(int pid, Pointer localIov, long localCount, Pointer remoteIov,
                                         long remoteCount, long flags) throws LastErrorException;
 

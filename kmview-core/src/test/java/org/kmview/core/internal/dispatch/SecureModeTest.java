@@ -134,6 +134,30 @@ class SecureModeTest {
     }
 
     @Test
+    void hostUserShowsAsRoot() {
+        SecureMode secure = new SecureMode(mock(Libc.class), 1001, 1002);
+
+        assertArrayEquals(new long[] {0, 0}, secure.viewOwner(new long[] {8, 1, 77, 1001, 1002}));
+        assertArrayEquals(new long[] {6, 12}, secure.viewOwner(new long[] {8, 1, 78, 6, 12}));
+    }
+
+    @Test
+    void chownRulesWithoutCapability() {
+        SecureMode.Credentials ids = user(500, 500, 500);
+        ids.fsGid = 600;
+        ids.groups = new int[] {700};
+        long[] own = {500, 600};
+        long[] others = {0, 0};
+
+        assertEquals(true, SecureMode.chownPermitted(ids, own, -1, 700));
+        assertEquals(true, SecureMode.chownPermitted(ids, own, 500, 600));
+        assertEquals(true, SecureMode.chownPermitted(ids, others, -1, -1));
+        assertEquals(false, SecureMode.chownPermitted(ids, own, -1, 800));
+        assertEquals(false, SecureMode.chownPermitted(ids, own, 0, -1));
+        assertEquals(false, SecureMode.chownPermitted(ids, others, -1, 700));
+    }
+
+    @Test
     void deviceNumbersDecodeAsGlibc() {
         long device = StatResults.encodeDevice(259, 70000);
 
