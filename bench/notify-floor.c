@@ -27,17 +27,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-static const int TRAPPED[] = {
-    SYS_open, SYS_creat, SYS_openat, SYS_openat2, SYS_stat, SYS_lstat, SYS_newfstatat, SYS_statx,
-    SYS_statfs, SYS_access, SYS_faccessat, SYS_faccessat2, SYS_readlink, SYS_readlinkat, SYS_chdir,
-    SYS_chroot, SYS_mkdir, SYS_mkdirat, SYS_rmdir, SYS_unlink, SYS_unlinkat, SYS_rename,
-    SYS_renameat, SYS_renameat2, SYS_link, SYS_linkat, SYS_symlink, SYS_symlinkat, SYS_chmod,
-    SYS_fchmodat, SYS_chown, SYS_lchown, SYS_fchownat, SYS_truncate, SYS_utime, SYS_utimes,
-    SYS_futimesat, SYS_utimensat, SYS_mknod, SYS_mknodat, SYS_execve, SYS_execveat, SYS_setxattr,
-    SYS_lsetxattr, SYS_getxattr, SYS_lgetxattr, SYS_listxattr, SYS_llistxattr, SYS_removexattr,
-    SYS_lremovexattr, SYS_getdents64,
-};
-#define TRAPPED_COUNT (sizeof(TRAPPED) / sizeof(TRAPPED[0]))
+#include "trapped-calls.h"
+
 
 /* Installs the filter and returns its notification descriptor, or -1. */
 static int install_filter(void)

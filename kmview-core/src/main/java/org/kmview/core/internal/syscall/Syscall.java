@@ -188,8 +188,8 @@ public enum Syscall {
          */
         DESCRIPTOR_CHANGE,
         /**
-         * The user and group ids of a process: answered from the view's own credentials in
-         * secure mode ({@code kmview -s}), and never trapped otherwise.
+         * The user and group ids of a process: served from the view's own credentials in secure
+         * mode ({@code kmview -s}), and never trapped otherwise.
          */
         CREDENTIALS
     }
