@@ -125,13 +125,7 @@ class FuseIT {
         if (!ROOT) {
             return;
         }
-        // The checkout may sit below a directory that only root can enter.
-        shared = Files.createTempDirectory(Path.of("/tmp"), "kmview-fuse-it-");
-        Files.setPosixFilePermissions(shared, PosixFilePermissions.fromString("rwxrwxrwx"));
-        Run.Result copy = Run.outside("cp", "-R", Run.home().toString(), shared.resolve("kmview").toString()).result();
-        assertEquals(0, copy.exitCode(), copy::toString);
-        Run.Result readable = Run.outside("chmod", "-R", "a+rX", shared.toString()).result();
-        assertEquals(0, readable.exitCode(), readable::toString);
+        shared = Run.shareDistribution("kmview-fuse-it-");
     }
 
     @AfterAll

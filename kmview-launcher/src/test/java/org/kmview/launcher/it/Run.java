@@ -43,6 +43,25 @@ final class Run {
         return Path.of(System.getProperty("kmview.home", "target/kmview")).toAbsolutePath();
     }
 
+    /**
+     * Copies the distribution to {@code kmview} in a new world-accessible directory below /tmp,
+     * for runs as another user: the checkout may sit below a directory that only root can enter.
+     * Returns the new directory; the caller removes it.
+     */
+    static Path shareDistribution(String prefix) throws IOException {
+        Path shared = Files.createTempDirectory(Path.of("/tmp"), prefix);
+        Files.setPosixFilePermissions(shared, java.nio.file.attribute.PosixFilePermissions.fromString("rwxrwxrwx"));
+        Result copy = outside("cp", "-R", home().toString(), shared.resolve("kmview").toString()).result();
+        if (copy.exitCode() != 0) {
+            throw new IOException("copying the distribution failed:\n" + copy);
+        }
+        Result readable = outside("chmod", "-R", "a+rX", shared.toString()).result();
+        if (readable.exitCode() != 0) {
+            throw new IOException("making the distribution readable failed:\n" + readable);
+        }
+        return shared;
+    }
+
     /** Returns the path of bin/kmview. */
     static String kmview() {
         return home().resolve("bin/kmview").toString();

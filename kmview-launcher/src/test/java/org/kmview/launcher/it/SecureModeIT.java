@@ -37,12 +37,7 @@ class SecureModeIT {
 
     @BeforeAll
     static void copyDistribution() throws IOException {
-        shared = Files.createTempDirectory(Path.of("/tmp"), "kmview-secure-it-");
-        Files.setPosixFilePermissions(shared, PosixFilePermissions.fromString("rwxrwxrwx"));
-        Run.Result copy = Run.outside("cp", "-R", Run.home().toString(), shared.resolve("kmview").toString()).result();
-        assertEquals(0, copy.exitCode(), copy::toString);
-        Run.Result readable = Run.outside("chmod", "-R", "a+rX", shared.toString()).result();
-        assertEquals(0, readable.exitCode(), readable::toString);
+        shared = Run.shareDistribution("kmview-secure-it-");
     }
 
     @AfterAll
