@@ -128,14 +128,55 @@ final class SecureMode {
         }
     }
 
-    /** Returns the credentials of thread {@code tid}. A thread not seen before is the program itself, root. */
+    /**
+     * Returns the credentials of thread {@code tid}. A new thread can make its first call before
+     * the tracer sees the fork or clone event of its creator, so a thread not seen before gets a
+     * copy of its thread group leader's credentials, or else of its parent process's. A thread
+     * with neither known is the program itself, root.
+     */
     Credentials credentials(int tid) {
-        return byThread.computeIfAbsent(tid, unused -> new Credentials());
+        Credentials known = byThread.get(tid);
+        if (known != null) {
+            return known;
+        }
+        Credentials created = null;
+        int[] ids = groupAndParent(tid);
+        if (ids != null) {
+            Credentials creator = ids[0] != tid ? byThread.get(ids[0]) : byThread.get(ids[1]);
+            created = creator != null ? creator.copy() : null;
+        }
+        if (created == null) {
+            created = new Credentials();
+        }
+        byThread.put(tid, created);
+        return created;
     }
 
-    /** Gives a new thread or process the credentials of the thread that created it. */
+    /** Gives a new thread or process the credentials of the thread that created it, unless it has some already. */
     void inherit(int parent, int child) {
-        byThread.put(child, credentials(parent).copy());
+        if (!byThread.containsKey(child)) {
+            byThread.put(child, credentials(parent).copy());
+        }
+    }
+
+    /** Returns {thread group id, parent pid} of thread {@code tid} from /proc, or null if it is gone. */
+    private static int[] groupAndParent(int tid) {
+        int group = 0;
+        int parent = 0;
+        try {
+            for (String line : java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/" + tid + "/status"),
+                    java.nio.charset.StandardCharsets.ISO_8859_1)) {
+                if (line.startsWith("Tgid:")) {
+                    group = Integer.parseInt(line.substring(5).trim());
+                } else if (line.startsWith("PPid:")) {
+                    parent = Integer.parseInt(line.substring(5).trim());
+                }
+            }
+        } catch (java.io.IOException | NumberFormatException e) {
+            LOG.debug("[{}] cannot read the thread's group and parent: {}", tid, e.getMessage());
+            return null;
+        }
+        return group == 0 ? null : new int[] {group, parent};
     }
 
     /** Forgets a thread that ended. */
