@@ -101,6 +101,8 @@ public final class Main {
     private static CommandSpec commandSpec(String version) {
         CommandSpec spec = CommandSpec.create().name("kmview").version(version);
         spec.parser().stopAtPositional(true);
+        // A repeated option is not an error, as in most Unix commands: the last value counts.
+        spec.parser().overwrittenOptionsAllowed(true);
         spec.usageMessage()
                 .sortOptions(false)
                 .autoWidth(true)

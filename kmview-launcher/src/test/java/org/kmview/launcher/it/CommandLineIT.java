@@ -68,6 +68,14 @@ class CommandLineIT {
     }
 
     @Test
+    void repeatedOptionLastWins() {
+        Run.Result run = Run.insideWith(List.of("-V", "first", "-x", "-x", "-V", "second"), "viewname").result();
+
+        assertEquals(0, run.exitCode(), run::toString);
+        assertEquals("second\n", run.stdout(), run::toString);
+    }
+
+    @Test
     void missingProgramIsUsageError() {
         Run.Result run = Run.inside().result();
 
