@@ -161,6 +161,50 @@ class SecureModeIT {
                 + "rootfile 0:0 644\nmine 4321:4321 600\n", run.stdout(), run::toString);
     }
 
+    /** The rules hold on a FUSE mount too: the daemon never gets the refused changes. */
+    @Test
+    void fuseFileStaysRootsFile() {
+        Run.write(work.resolve("tree/file"), "data\n");
+        Run.Result image = outside("mkfs.ext4 -q -d tree disk.img 8M && mkdir mnt");
+        assertEquals(0, image.exitCode(), image::toString);
+
+        Run.Result run = inView(List.of("-s", "-p", "umfuse"), "viewmount -t umfuseext4 disk.img mnt"
+                + " && viewsu -c 'chown 4321 mnt/file; echo chown=$?; chmod 666 mnt/file; echo chmod=$?' 4321;"
+                + " viewumount mnt");
+
+        assertEquals("chown=1\nchmod=1\n", run.stdout(), run::toString);
+        Run.Result inode = outside("/sbin/debugfs -R 'stat /file' disk.img 2>/dev/null | grep -o 'Mode: *[0-7]*'");
+        assertEquals("Mode:  0644\n", inode.stdout(), "the image must keep the file's mode:\n" + inode);
+    }
+
+    /** fchown through a descriptor opened below a cow mount changes the copy, never the lower file. */
+    @Test
+    void cowFchownLeavesLowerFile() throws IOException {
+        assertEquals(0, outside("mkdir lower upper && cp /usr/bin/id lower/program && chmod 4755 lower/program")
+                .exitCode());
+        String script = "import os\n"
+                + "fd = os.open('lower/program', os.O_RDONLY)\n"
+                + "os.fchown(fd, 123, 456)\n"
+                + "status = os.stat('lower/program')\n"
+                + "print(status.st_uid, status.st_gid, oct(status.st_mode & 0o7777))\n";
+        Run.write(work.resolve("fchown.py"), script);
+
+        Run.Result run = inView(List.of("-s", "-p", "viewfs"), "viewmount -t viewfs -o cow "
+                + quote(work.resolve("upper")) + " " + quote(work.resolve("lower")) + " && python3 fchown.py");
+
+        assertEquals("123 456 0o755\n", run.stdout(), run::toString);
+        assertEquals("4755\n", outside("stat -c %a lower/program").stdout(), "the lower file must not change");
+    }
+
+    /** Running a FIFO fails with EACCES, as outside, instead of blocking kmview on opening it. */
+    @Test
+    void fifoExecFailsAtOnce() {
+        Run.Result run = inView(List.of("-s", "-p", "viewfs"), "mkfifo pipe && chmod 4755 pipe; ./pipe; echo status=$?");
+
+        assertEquals("status=126\n", run.stdout(), run::toString);
+        assertTrue(run.stderr().contains("Permission denied"), run::toString);
+    }
+
     @Test
     void chownClearsSetIdBits() {
         Run.Result run = inView(List.of("-s"), "cp /usr/bin/id program && chmod u+s,g+s program"

@@ -155,13 +155,33 @@ public final class Dispatcher implements SyscallHandler {
         if (syscall == null) {
             return;
         }
+        if (secure != null && !secure.permits(stop, syscall, this::hostPathOfFirstPath)) {
+            // Checked before dispatch, so no mount copies the file up or passes the change on first.
+            stop.fail(Errno.EPERM.number());
+            return;
+        }
         dispatch(stop, syscall);
         if (secure != null && !stop.isSkipped()) {
-            secure.afterDispatch(stop, syscall, statBufferIndex(syscall));
-            if (syscall == Syscall.ACCESS || syscall == Syscall.FACCESSAT || syscall == Syscall.FACCESSAT2) {
+            Syscall run = arch.syscall((int) stop.kernelNr());
+            secure.afterDispatch(stop, syscall, run != null ? run : syscall, statBufferIndex(syscall));
+            if ((syscall == Syscall.ACCESS || syscall == Syscall.FACCESSAT || syscall == Syscall.FACCESSAT2)
+                    && secure.asksWrite(stop, syscall)) {
                 secure.arrangeAccess(stop, syscall, copiesUp(stop, syscall));
             }
         }
+    }
+
+    /**
+     * Returns the host path that the first path argument of {@code syscall} reaches in the view,
+     * with no change to any mount, or null if it cannot be resolved.
+     */
+    private String hostPathOfFirstPath(SyscallStop stop, Syscall syscall) {
+        if (syscall.paths().isEmpty()) {
+            return null;
+        }
+        PathArg pathArg = syscall.paths().get(0);
+        PathResolver.Resolution resolution = resolveArgument(stop, pathArg, pathArg.followsLast(stop.arguments()));
+        return resolution == null || resolution.error() != null ? null : resolution.hostPath();
     }
 
     /** Returns whether the path argument of {@code syscall} lies below a mount that copies files up before a change. */
@@ -1080,7 +1100,12 @@ public final class Dispatcher implements SyscallHandler {
      * unreadable.
      */
     private static int readHeader(String hostPath, byte[] header) {
-        try (java.io.InputStream in = java.nio.file.Files.newInputStream(java.nio.file.Path.of(hostPath))) {
+        java.nio.file.Path file = java.nio.file.Path.of(hostPath);
+        if (!java.nio.file.Files.isRegularFile(file)) {
+            // The kernel runs only regular files. Opening a FIFO would block the tracer for good.
+            return -1;
+        }
+        try (java.io.InputStream in = java.nio.file.Files.newInputStream(file)) {
             return in.readNBytes(header, 0, header.length);
         } catch (java.io.IOException | RuntimeException e) {
             return -1;

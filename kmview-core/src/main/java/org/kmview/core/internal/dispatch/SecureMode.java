@@ -126,6 +126,15 @@ final class SecureMode {
         boolean privileged() {
             return effectiveUid == 0;
         }
+
+        /**
+         * Returns whether the thread has CAP_CHOWN and CAP_FOWNER: the kernel drops the file
+         * system capabilities when the fsuid leaves 0 and raises them when it returns to 0
+         * (cap_task_fix_setuid), so they follow the fsuid, not the effective uid.
+         */
+        boolean fileCapable() {
+            return fsUid == 0 && (realUid == 0 || effectiveUid == 0 || savedUid == 0);
+        }
     }
 
     /**
@@ -262,6 +271,10 @@ final class SecureMode {
             ByteBuffer list = ByteBuffer.wrap(raw).order(ByteOrder.nativeOrder());
             for (int i = 0; i < size; i++) {
                 groups[i] = list.getInt();
+                if (groups[i] == UNCHANGED) {
+                    // (gid_t) -1 is no valid group: groups_from_user() fails with EINVAL.
+                    return -Errno.EINVAL.number();
+                }
             }
         }
         // The kernel keeps the list sorted, and getgroups returns it so.
@@ -312,6 +325,12 @@ final class SecureMode {
         int oldReal = user ? ids.realUid : ids.realGid;
         int oldEffective = user ? ids.effectiveUid : ids.effectiveGid;
         int oldSaved = user ? ids.savedUid : ids.savedGid;
+        int oldFs = user ? ids.fsUid : ids.fsGid;
+        if ((real == UNCHANGED || real == oldReal) && (effective == UNCHANGED || effective == oldEffective && effective == oldFs)
+                && (saved == UNCHANGED || saved == oldSaved)) {
+            // The kernel returns early for a call that changes nothing, and keeps the fsuid.
+            return 0;
+        }
         if (!ids.privileged()) {
             for (int value : new int[] {real, effective, saved}) {
                 if (value != UNCHANGED && value != oldReal && value != oldEffective && value != oldSaved) {
@@ -361,12 +380,12 @@ final class SecureMode {
      * records the owners of files that a thread other than root of the view creates, and shows
      * the view's owners in stat results.
      *
+     * @param run the call the kernel runs: {@code syscall}, or the one a mount replaced it with
      * @param statBuffer the index of a stat call's buffer argument, or -1
      */
-    void afterDispatch(SyscallStop stop, Syscall syscall, int statBuffer) {
+    void afterDispatch(SyscallStop stop, Syscall syscall, Syscall run, int statBuffer) {
         switch (syscall) {
-            case CHOWN, LCHOWN, FCHOWNAT, FCHOWN -> arrangeChown(stop, syscall);
-            case CHMOD, FCHMODAT, FCHMODAT2, FCHMOD -> checkChmod(stop, syscall);
+            case CHOWN, LCHOWN, FCHOWNAT, FCHOWN -> arrangeChown(stop, syscall, run);
             case OPEN, OPENAT, CREAT, MKDIR, MKDIRAT, MKNOD, MKNODAT, SYMLINK, SYMLINKAT -> arrangeCreate(stop, syscall);
             case EXECVE, EXECVEAT -> arrangeExec(stop, syscall);
             case STAT, LSTAT, NEWFSTATAT, STATX -> {
@@ -383,16 +402,60 @@ final class SecureMode {
     private record Target(String file, boolean follow) {
     }
 
-    /** Returns the file that a chown or chmod call changes, or null if its path cannot be read. */
+    /**
+     * Returns the file that a chown or chmod call changes, as the kernel gets the call
+     * ({@link SyscallStop#kernelArgument}), or null if its path cannot be read.
+     */
     private static Target target(SyscallStop stop, Syscall syscall, int tid) {
         return switch (syscall) {
             case CHOWN, CHMOD -> target(stop, tid, AT_FDCWD, stop.kernelArgument(0), 0);
             case LCHOWN -> target(stop, tid, AT_FDCWD, stop.kernelArgument(0), AT_SYMLINK_NOFOLLOW);
-            case FCHOWNAT -> target(stop, tid, (int) stop.argument(0), stop.kernelArgument(1), stop.argument(4));
-            case FCHMODAT -> target(stop, tid, (int) stop.argument(0), stop.kernelArgument(1), 0);
-            case FCHMODAT2 -> target(stop, tid, (int) stop.argument(0), stop.kernelArgument(1), stop.argument(3));
-            default -> new Target("/proc/" + tid + "/fd/" + (int) stop.argument(0), true);
+            case FCHOWNAT -> target(stop, tid, (int) stop.kernelArgument(0), stop.kernelArgument(1),
+                    stop.kernelArgument(4));
+            case FCHMODAT -> target(stop, tid, (int) stop.kernelArgument(0), stop.kernelArgument(1), 0);
+            case FCHMODAT2 -> target(stop, tid, (int) stop.kernelArgument(0), stop.kernelArgument(1),
+                    stop.kernelArgument(3));
+            default -> new Target("/proc/" + tid + "/fd/" + (int) stop.kernelArgument(0), true);
         };
+    }
+
+    /**
+     * Returns false when a chown or chmod breaks the rules for a thread without CAP_CHOWN and
+     * CAP_FOWNER against the view's owners. The dispatcher then fails it with EPERM before any
+     * mount copies the file up or passes the change to a FUSE daemon.
+     *
+     * @param hostPaths the host path that a call's first path argument reaches in the view, or null
+     */
+    boolean permits(SyscallStop stop, Syscall syscall, java.util.function.BiFunction<SyscallStop, Syscall, String> hostPaths) {
+        boolean chown = syscall == Syscall.CHOWN || syscall == Syscall.LCHOWN || syscall == Syscall.FCHOWNAT
+                || syscall == Syscall.FCHOWN;
+        boolean chmod = syscall == Syscall.CHMOD || syscall == Syscall.FCHMODAT || syscall == Syscall.FCHMODAT2
+                || syscall == Syscall.FCHMOD;
+        int tid = stop.tracee().tid();
+        if (!(chown || chmod) || credentials(tid).fileCapable()) {
+            return true;
+        }
+        Target target = target(stop, syscall, tid);
+        if (target == null) {
+            return true;
+        }
+        String file = target.file();
+        if (!file.startsWith("/proc/" + tid + "/fd/")) {
+            // The path as the view resolves it, through its mounts.
+            file = hostPaths.apply(stop, syscall);
+        }
+        long[] found = file == null ? null : libc.fileOwner(file, target.follow());
+        if (found == null) {
+            // The kernel reports a missing file or a bad descriptor itself.
+            return true;
+        }
+        Credentials ids = credentials(tid);
+        long[] owner = viewOwner(found);
+        if (chmod) {
+            return Integer.toUnsignedLong(ids.fsUid) == owner[0];
+        }
+        boolean at = syscall == Syscall.FCHOWNAT;
+        return chownPermitted(ids, owner, id(stop, at ? 2 : 1), id(stop, at ? 3 : 2));
     }
 
     private static Target target(SyscallStop stop, int tid, long dirfd, long pathAddress, long flags) {
@@ -423,9 +486,10 @@ final class SecureMode {
      * Another thread may only change the group of a file it owns in the view, to one of its own
      * groups. A change the kernel rejects for kmview's user is made in the view alone.
      */
-    private void arrangeChown(SyscallStop stop, Syscall syscall) {
+    private void arrangeChown(SyscallStop stop, Syscall syscall, Syscall run) {
         int tid = stop.tracee().tid();
-        Target target = target(stop, syscall, tid);
+        // A cow mount may run fchown as fchownat on its copy: the copy is the file that changes.
+        Target target = target(stop, run, tid);
         boolean at = syscall == Syscall.FCHOWNAT;
         int uid = id(stop, at ? 2 : 1);
         int gid = id(stop, at ? 3 : 2);
@@ -434,12 +498,7 @@ final class SecureMode {
             // The kernel reports a missing file or a bad descriptor itself.
             return;
         }
-        Credentials ids = credentials(tid);
         long[] owner = viewOwner(before);
-        if (!ids.privileged() && !chownPermitted(ids, owner, uid, gid)) {
-            stop.fail(Errno.EPERM.number());
-            return;
-        }
         long[] changed = owner.clone();
         if (uid != UNCHANGED) {
             changed[0] = Integer.toUnsignedLong(uid);
@@ -507,20 +566,6 @@ final class SecureMode {
         }
     }
 
-    /** Fails chmod with EPERM for a thread that neither owns the file in the view nor is root of the view. */
-    private void checkChmod(SyscallStop stop, Syscall syscall) {
-        int tid = stop.tracee().tid();
-        Credentials ids = credentials(tid);
-        if (ids.privileged()) {
-            return;
-        }
-        Target target = target(stop, syscall, tid);
-        long[] found = target == null ? null : libc.fileOwner(target.file(), target.follow());
-        if (found != null && Integer.toUnsignedLong(ids.fsUid) != viewOwner(found)[0]) {
-            stop.fail(Errno.EPERM.number());
-        }
-    }
-
     /**
      * Records the owner of a file, directory, device node or symbolic link that a thread creates,
      * when its file system ids in the view are not root's: the host shows kmview's user, which the
@@ -533,19 +578,23 @@ final class SecureMode {
             return;
         }
         boolean opens = syscall == Syscall.OPEN || syscall == Syscall.OPENAT || syscall == Syscall.CREAT;
-        String file = switch (syscall) {
-            case OPENAT, MKDIRAT, MKNODAT -> hostPath(stop, tid, (int) stop.argument(0), stop.kernelArgument(1));
-            case SYMLINKAT -> hostPath(stop, tid, (int) stop.argument(1), stop.kernelArgument(2));
-            case SYMLINK -> hostPath(stop, tid, AT_FDCWD, stop.kernelArgument(1));
-            default -> hostPath(stop, tid, AT_FDCWD, stop.kernelArgument(0));
-        };
         long flags = switch (syscall) {
             case OPEN -> stop.argument(1);
             case OPENAT -> stop.argument(2);
             case CREAT -> O_CREAT;
             default -> 0;
         };
-        if (file == null || (opens && (flags & O_CREAT) == 0) || libc.lstatMode(file) >= 0) {
+        if (opens && (flags & O_CREAT) == 0) {
+            // Only opens: no path to read.
+            return;
+        }
+        String file = switch (syscall) {
+            case OPENAT, MKDIRAT, MKNODAT -> hostPath(stop, tid, (int) stop.argument(0), stop.kernelArgument(1));
+            case SYMLINKAT -> hostPath(stop, tid, (int) stop.argument(1), stop.kernelArgument(2));
+            case SYMLINK -> hostPath(stop, tid, AT_FDCWD, stop.kernelArgument(1));
+            default -> hostPath(stop, tid, AT_FDCWD, stop.kernelArgument(0));
+        };
+        if (file == null || libc.lstatMode(file) >= 0) {
             // No creation: the file exists already, or the call only opens.
             return;
         }
@@ -569,6 +618,11 @@ final class SecureMode {
      * checked for kmview's user, who may lack write permission on the lower file. The other bits
      * of the mode are still checked by the kernel.
      */
+    /** Returns whether the mode of an access, faccessat or faccessat2 call includes W_OK. */
+    boolean asksWrite(SyscallStop stop, Syscall syscall) {
+        return (stop.argument(syscall == Syscall.ACCESS ? 1 : 2) & W_OK) != 0;
+    }
+
     void arrangeAccess(SyscallStop stop, Syscall syscall, boolean copiesUp) {
         if (!copiesUp) {
             return;
@@ -614,22 +668,26 @@ final class SecureMode {
                     : hostPath(stop, tid, (int) stop.argument(0), stop.kernelArgument(1));
         }
         long[] found = file == null ? null : libc.fileOwner(file, true);
-        long mode = found == null ? 0 : found[5];
+        long mode = found == null || (found[5] & S_IFMT) != S_IFREG ? 0 : found[5];
         boolean setUser = (mode & S_ISUID) != 0 && !isScript(file);
         boolean setGroup = (mode & S_ISGID) != 0 && (mode & S_IXGRP) != 0 && !isScript(file);
         long[] owner = found == null ? null : viewOwner(found);
+        // A thread other than the leader that execs takes the leader's id: the new program
+        // keeps the credentials of the thread that made the call, not the old leader's.
+        Credentials ids = credentials(tid);
         stop.alsoAtExec(exec -> {
-            Credentials ids = credentials(exec.tracee().tid());
             if (setUser) {
                 ids.effectiveUid = (int) owner[0];
-                ids.fsUid = ids.effectiveUid;
             }
             if (setGroup) {
                 ids.effectiveGid = (int) owner[1];
-                ids.fsGid = ids.effectiveGid;
             }
+            // As cap_bprm_creds_from_file(): suid = fsuid = euid, sgid = fsgid = egid.
             ids.savedUid = ids.effectiveUid;
+            ids.fsUid = ids.effectiveUid;
             ids.savedGid = ids.effectiveGid;
+            ids.fsGid = ids.effectiveGid;
+            byThread.put(exec.tracee().tid(), ids);
         });
     }
 

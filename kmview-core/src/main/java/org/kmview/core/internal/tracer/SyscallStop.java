@@ -37,6 +37,9 @@ public final class SyscallStop {
     private long stackUsed;
     private Consumer<SyscallStop> exitAction;
     private Consumer<SyscallStop> execAction;
+    /** The call {@link #replaceSyscall} made the kernel run instead, or -1. */
+    private long replacementNr = -1;
+    private long[] replacementArguments;
 
     SyscallStop(Ptrace ptrace, Libc libc, Arch arch, byte[] stringBuffer) {
         this.ptrace = ptrace;
@@ -52,6 +55,8 @@ public final class SyscallStop {
         stackUsed = arch.redZone();
         exitAction = null;
         execAction = null;
+        replacementNr = -1;
+        replacementArguments = null;
         ptrace.syscallInfo(tracee.tid(), info);
     }
 
@@ -75,9 +80,17 @@ public final class SyscallStop {
         return (editedArguments & (1 << index)) != 0 ? savedArguments[index] : info.args[index];
     }
 
-    /** Returns argument {@code index} as the kernel gets it, with the edits of this stop. */
+    /** Returns argument {@code index} as the kernel gets it, with the edits and replacement of this stop. */
     public long kernelArgument(int index) {
+        if (replacementArguments != null) {
+            return index < replacementArguments.length ? replacementArguments[index] : 0;
+        }
         return info.args[index];
+    }
+
+    /** Returns the number of the call the kernel runs: the one {@link #replaceSyscall} set, or the thread's own. */
+    public long kernelNr() {
+        return replacementNr >= 0 ? replacementNr : info.nr;
     }
 
     /** Returns the six arguments as the process passed them. */
@@ -235,6 +248,8 @@ public final class SyscallStop {
      * sets them there, usually with {@link #restartAs}.
      */
     public void replaceSyscall(long nr, long... arguments) {
+        replacementNr = nr;
+        replacementArguments = arguments.clone();
         ptrace.pokeUser(tracee.tid(), arch.syscallNumberOffset(), nr);
         for (int i = 0; i < arguments.length; i++) {
             ptrace.pokeUser(tracee.tid(), arch.argumentOffset(i), arguments[i]);
