@@ -146,6 +146,10 @@ class SecureModeIT {
                 + " && viewsu -c \"touch mine && mkdir mydir && stat -c '%n %u:%g' mine mydir\" 4321");
 
         assertEquals("file 0:0\ndir 0:0\nlink 0:0\nmine 4321:4321\nmydir 4321:4321\n", run.stdout(), run::toString);
+        Run.write(work.resolve("unnamed.py"), "import os\nfd = os.open('.', os.O_TMPFILE | os.O_WRONLY)\n"
+                + "status = os.fstat(fd)\nprint(status.st_uid, status.st_gid)\n");
+        Run.Result unnamed = inView(List.of("-s"), "viewsu -c 'python3 unnamed.py' 4321");
+        assertEquals("4321 4321\n", unnamed.stdout(), unnamed::toString);
         assertNotEquals("0:0\n", outside("stat -c %u:%g file").stdout(), "the host shows the user who ran kmview");
     }
 

@@ -54,6 +54,9 @@ final class SecureMode {
     private static final long S_IFMT = 0170000;
     private static final long S_IFREG = 0100000;
     private static final long O_CREAT = 0100;
+    /** The bit of O_TMPFILE that O_DIRECTORY lacks (__O_TMPFILE). */
+    private static final long O_TMPFILE_BIT = 020000000;
+    private static final long S_IFDIR = 0040000;
 
     // struct stat on x86_64 (asm/stat.h) and struct statx (linux/stat.h).
     private static final int STAT_DEV = 0;
@@ -554,14 +557,14 @@ final class SecureMode {
         return false;
     }
 
-    /** Clears set-user-ID, and set-group-ID where the group may execute, as chown does on Linux. */
+    /** Clears set-user-ID, and set-group-ID where the group may execute, of any file but a directory, as chown does on Linux. */
     private void clearSetIdBits(String file, long mode) {
-        boolean regular = (mode & S_IFMT) == S_IFREG;
+        boolean directory = (mode & S_IFMT) == S_IFDIR;
         long cleared = mode & ~S_ISUID;
         if ((mode & S_IXGRP) != 0) {
             cleared &= ~S_ISGID;
         }
-        if (regular && cleared != mode) {
+        if (!directory && cleared != mode) {
             libc.chmod(file, (int) (cleared & 07777));
         }
     }
@@ -584,7 +587,8 @@ final class SecureMode {
             case CREAT -> O_CREAT;
             default -> 0;
         };
-        if (opens && (flags & O_CREAT) == 0) {
+        boolean unnamed = opens && (flags & O_TMPFILE_BIT) != 0;
+        if (opens && (flags & O_CREAT) == 0 && !unnamed) {
             // Only opens: no path to read.
             return;
         }
@@ -594,7 +598,7 @@ final class SecureMode {
             case SYMLINK -> hostPath(stop, tid, AT_FDCWD, stop.kernelArgument(1));
             default -> hostPath(stop, tid, AT_FDCWD, stop.kernelArgument(0));
         };
-        if (file == null || libc.lstatMode(file) >= 0) {
+        if (file == null || (!unnamed && libc.lstatMode(file) >= 0)) {
             // No creation: the file exists already, or the call only opens.
             return;
         }
