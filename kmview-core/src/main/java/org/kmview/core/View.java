@@ -38,10 +38,9 @@ public final class View implements ServiceManager {
     /** The type shown for a mount a service added itself, such as a device file. */
     private static final String DEVICE_TYPE = "kmview-device";
     /**
-     * The calls secure mode traps besides the credential calls. They are the owner and mode
-     * changes, the calls that create files (whose owners it records), the stat calls that show
-     * owners, the access checks that root of the view passes below a cow mount, and exec, which
-     * honours set-user-ID and set-group-ID files.
+     * The calls secure mode traps besides the credential calls: owner and mode changes, the calls
+     * that create files, whose owners it records, and the stat calls that show owners. Also the
+     * access checks that root of the view passes below a cow mount, and exec, for set-ID files.
      */
     private static final java.util.Set<Syscall> SECURE_MODE_CALLS = java.util.EnumSet.of(Syscall.CHOWN,
             Syscall.LCHOWN, Syscall.FCHOWNAT, Syscall.FCHOWN, Syscall.STAT, Syscall.LSTAT, Syscall.NEWFSTATAT,

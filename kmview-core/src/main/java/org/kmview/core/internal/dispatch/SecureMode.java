@@ -1,5 +1,19 @@
 package org.kmview.core.internal.dispatch;
 
+import static org.kmview.core.internal.dispatch.StatResults.STATX_DEV_MAJOR;
+import static org.kmview.core.internal.dispatch.StatResults.STATX_DEV_MINOR;
+import static org.kmview.core.internal.dispatch.StatResults.STATX_GID;
+import static org.kmview.core.internal.dispatch.StatResults.STATX_INO;
+import static org.kmview.core.internal.dispatch.StatResults.STATX_SIZE;
+import static org.kmview.core.internal.dispatch.StatResults.STATX_UID;
+import static org.kmview.core.internal.dispatch.StatResults.STAT_DEV;
+import static org.kmview.core.internal.dispatch.StatResults.STAT_GID;
+import static org.kmview.core.internal.dispatch.StatResults.STAT_INO;
+import static org.kmview.core.internal.dispatch.StatResults.STAT_SIZE;
+import static org.kmview.core.internal.dispatch.StatResults.STAT_UID;
+import static org.kmview.core.internal.dispatch.StatResults.majorOf;
+import static org.kmview.core.internal.dispatch.StatResults.minorOf;
+
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.Arrays;
@@ -58,18 +72,6 @@ final class SecureMode {
     private static final long O_TMPFILE_BIT = 020000000;
     private static final long S_IFDIR = 0040000;
 
-    // struct stat on x86_64 (asm/stat.h) and struct statx (linux/stat.h).
-    private static final int STAT_DEV = 0;
-    private static final int STAT_INO = 8;
-    private static final int STAT_UID = 28;
-    private static final int STAT_GID = 32;
-    private static final int STAT_SIZE = 144;
-    private static final int STATX_UID = 20;
-    private static final int STATX_GID = 24;
-    private static final int STATX_INO = 32;
-    private static final int STATX_DEV_MAJOR = 136;
-    private static final int STATX_DEV_MINOR = 140;
-    private static final int STATX_SIZE = 256;
 
     private final Libc libc;
     /** kmview's own user and group on the host, which the view shows as root's. */
@@ -142,7 +144,7 @@ final class SecureMode {
 
     /**
      * Returns the credentials of thread {@code tid}. A new thread can make its first call before
-     * the tracer sees the fork or clone event of its creator, so a thread not seen before gets a
+     * the tracer handles the fork or clone event of its creator. So a thread not seen before gets a
      * copy of its thread group leader's credentials, or else of its parent process's. A thread
      * with neither known is the program itself, root.
      */
@@ -329,7 +331,8 @@ final class SecureMode {
         int oldEffective = user ? ids.effectiveUid : ids.effectiveGid;
         int oldSaved = user ? ids.savedUid : ids.savedGid;
         int oldFs = user ? ids.fsUid : ids.fsGid;
-        if ((real == UNCHANGED || real == oldReal) && (effective == UNCHANGED || effective == oldEffective && effective == oldFs)
+        boolean effectiveKept = effective == UNCHANGED || effective == oldEffective && effective == oldFs;
+        if ((real == UNCHANGED || real == oldReal) && effectiveKept
                 && (saved == UNCHANGED || saved == oldSaved)) {
             // The kernel returns early for a call that changes nothing, and keeps the fsuid.
             return 0;
@@ -429,7 +432,8 @@ final class SecureMode {
      *
      * @param hostPaths the host path that a call's first path argument reaches in the view, or null
      */
-    boolean permits(SyscallStop stop, Syscall syscall, java.util.function.BiFunction<SyscallStop, Syscall, String> hostPaths) {
+    boolean permits(SyscallStop stop, Syscall syscall,
+                    java.util.function.BiFunction<SyscallStop, Syscall, String> hostPaths) {
         boolean chown = syscall == Syscall.CHOWN || syscall == Syscall.LCHOWN || syscall == Syscall.FCHOWNAT
                 || syscall == Syscall.FCHOWN;
         boolean chmod = syscall == Syscall.CHMOD || syscall == Syscall.FCHMODAT || syscall == Syscall.FCHMODAT2
@@ -557,7 +561,10 @@ final class SecureMode {
         return false;
     }
 
-    /** Clears set-user-ID, and set-group-ID where the group may execute, of any file but a directory, as chown does on Linux. */
+    /**
+     * Clears set-user-ID, and set-group-ID where the group may execute, of any file but a
+     * directory, as chown does on Linux.
+     */
     private void clearSetIdBits(String file, long mode) {
         boolean directory = (mode & S_IFMT) == S_IFDIR;
         long cleared = mode & ~S_ISUID;
@@ -676,6 +683,7 @@ final class SecureMode {
         boolean setUser = (mode & S_ISUID) != 0 && !isScript(file);
         boolean setGroup = (mode & S_ISGID) != 0 && (mode & S_IXGRP) != 0 && !isScript(file);
         long[] owner = found == null ? null : viewOwner(found);
+
         // A thread other than the leader that execs takes the leader's id: the new program
         // keeps the credentials of the thread that made the call, not the old leader's.
         Credentials ids = credentials(tid);
@@ -695,7 +703,10 @@ final class SecureMode {
         });
     }
 
-    /** Returns whether {@code file} starts with {@code #!}. A file kmview cannot read counts as none: no interpreter could read it either. */
+    /**
+     * Returns whether {@code file} starts with {@code #!}. A file kmview cannot read counts as
+     * none, because no interpreter could read it either.
+     */
     private static boolean isScript(String file) {
         try (java.io.InputStream in = java.nio.file.Files.newInputStream(java.nio.file.Path.of(file))) {
             return in.read() == '#' && in.read() == '!';
@@ -729,8 +740,9 @@ final class SecureMode {
             ByteBuffer fields = ByteBuffer.wrap(raw).order(ByteOrder.nativeOrder());
             List<Long> key;
             if (statx) {
-                key = List.of(fields.getInt(STATX_DEV_MAJOR) & 0xffffffffL, fields.getInt(STATX_DEV_MINOR) & 0xffffffffL,
-                        fields.getLong(STATX_INO));
+                long major = fields.getInt(STATX_DEV_MAJOR) & 0xffffffffL;
+                long minor = fields.getInt(STATX_DEV_MINOR) & 0xffffffffL;
+                key = List.of(major, minor, fields.getLong(STATX_INO));
             } else {
                 long device = fields.getLong(STAT_DEV);
                 key = List.of(majorOf(device), minorOf(device), fields.getLong(STAT_INO));
@@ -746,15 +758,5 @@ final class SecureMode {
                 exit.write(buffer, raw);
             }
         });
-    }
-
-    /** Decodes the major number of a device number, as glibc's major() does. */
-    static long majorOf(long device) {
-        return ((device >>> 8) & 0xfffL) | ((device >>> 32) & 0xfffff000L);
-    }
-
-    /** Decodes the minor number of a device number, as glibc's minor() does. */
-    static long minorOf(long device) {
-        return (device & 0xffL) | ((device >>> 12) & 0xffffff00L);
     }
 }

@@ -20,19 +20,21 @@ final class StatResults {
     private static final org.apache.logging.log4j.Logger LOG =
             org.apache.logging.log4j.LogManager.getLogger(StatResults.class);
 
-    // struct stat on x86_64 (asm/stat.h).
-    private static final int STAT_DEV = 0;
+    // struct stat on x86_64 (asm/stat.h), up to the fields kmview patches; SecureMode reads them too.
+    static final int STAT_DEV = 0;
+    static final int STAT_INO = 8;
     private static final int STAT_MODE = 24;
-    private static final int STAT_UID = 28;
-    private static final int STAT_GID = 32;
-    private static final int STAT_SIZE = 36;
-    // struct statx (linux/stat.h).
-    private static final int STATX_UID = 20;
-    private static final int STATX_GID = 24;
+    static final int STAT_UID = 28;
+    static final int STAT_GID = 32;
+    static final int STAT_SIZE = 36;
+    // struct statx (linux/stat.h), up to the fields kmview patches.
+    static final int STATX_UID = 20;
+    static final int STATX_GID = 24;
     private static final int STATX_MODE = 28;
-    private static final int STATX_DEV_MAJOR = 136;
-    private static final int STATX_DEV_MINOR = 140;
-    private static final int STATX_SIZE = 144;
+    static final int STATX_INO = 32;
+    static final int STATX_DEV_MAJOR = 136;
+    static final int STATX_DEV_MINOR = 140;
+    static final int STATX_SIZE = 144;
 
     private StatResults() {
     }
@@ -105,6 +107,16 @@ final class StatResults {
         } else if (owner.isPresent()) {
             fields.putInt(gidAt, owner.get().gid());
         }
+    }
+
+    /** Decodes the major number of a device number, as glibc's major() does. */
+    static long majorOf(long device) {
+        return ((device >>> 8) & 0xfffL) | ((device >>> 32) & 0xfffff000L);
+    }
+
+    /** Decodes the minor number of a device number, as glibc's minor() does. */
+    static long minorOf(long device) {
+        return (device & 0xffL) | ((device >>> 12) & 0xffffff00L);
     }
 
     /** Encodes a device number as glibc's makedev does. */

@@ -161,7 +161,7 @@ class SecureModeTest {
     void deviceNumbersDecodeAsGlibc() {
         long device = StatResults.encodeDevice(259, 70000);
 
-        assertEquals(259, SecureMode.majorOf(device));
-        assertEquals(70000, SecureMode.minorOf(device));
+        assertEquals(259, StatResults.majorOf(device));
+        assertEquals(70000, StatResults.minorOf(device));
     }
 }
