@@ -97,6 +97,22 @@ class ServiceLookupIT {
     }
 
     @Test
+    void distributionWithoutRuntimeImageRunsOnTheJdk() {
+        // Where jlink could not link runtime/ (a JDK without jmods), bin/kmview runs lib/ on the JDK.
+        Path home = tmp.resolve("no-runtime-dist");
+        copy(Run.home(), home);
+        Run.outside("rm", "-r", home.resolve("runtime").toString()).result();
+        assertFalse(Files.exists(home.resolve("runtime")), "cannot remove runtime/ from the copy");
+
+        Run.Result run = Run.outside(home.resolve("bin/kmview").toString(), "-p", "viewfs", "sh", "-c",
+                mountAndRead()).result();
+
+        assertEquals("from SRC\n", run.stdout(), run::toString);
+        assertEquals("", run.stderr(), run::toString);
+        assertEquals(0, run.exitCode(), run::toString);
+    }
+
+    @Test
     void nameFoundThroughModulePath() throws IOException {
         String kmview = distributionWithoutServices();
         Path services = tmp.resolve("module-path");
