@@ -115,8 +115,9 @@ public final class Main {
                         + " viewumount mount and unmount the file systems of services, viewname and vuname show"
                         + " the view, um_add_service, um_del_service, um_ls_service and um_mov_service manage its"
                         + " services (docs/commands.md).",
-                        "Exit status: the program's, or 128+N if signal N killed it; 2 for invalid options;"
-                        + " 125 when an rc file failed.");
+                        "Exit status: the program's, or 128+N if signal N killed it; 126 if PROGRAM cannot be"
+                        + " run and 127 if it is not found; 2 for invalid options; 125 when an rc file failed;"
+                        + " 1 inside another view.");
 
         spec.addOption(OptionSpec.builder("-p", "--preload").paramLabel("SERVICE[,OPTIONS]")
                 .type(List.class).auxiliaryTypes(String.class)

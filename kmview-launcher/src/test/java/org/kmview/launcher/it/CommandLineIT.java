@@ -209,6 +209,18 @@ class CommandLineIT {
     }
 
     @Test
+    void unusableKmviewJavaIsUsageError() {
+        // 126 and 127 are the program's statuses, so a java that cannot start gets 2 and a message.
+        for (String java : List.of("/nonexistent/java", System.getProperty("java.home"))) {
+            Run.Result run = Run.outside(Run.kmview(), "true").env("KMVIEW_JAVA", java).result();
+
+            assertEquals(USAGE_ERROR, run.exitCode(), run::toString);
+            assertEquals(1, run.stderr().lines().count(), () -> "stderr must be one line:\n" + run);
+            assertTrue(run.stderr().contains("KMVIEW_JAVA=" + java), () -> "stderr must name the value:\n" + run);
+        }
+    }
+
+    @Test
     void pathIsSetWhenUnset() {
         Run.Result viewRun = Run.outside("env", "-i", "A=1", javaHome(), Run.kmview(), "/usr/bin/env").result();
 
