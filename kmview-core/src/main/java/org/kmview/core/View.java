@@ -45,7 +45,7 @@ public final class View implements ServiceManager {
     private static final java.util.Set<Syscall> SECURE_MODE_CALLS = java.util.EnumSet.of(Syscall.CHOWN,
             Syscall.LCHOWN, Syscall.FCHOWNAT, Syscall.FCHOWN, Syscall.STAT, Syscall.LSTAT, Syscall.NEWFSTATAT,
             Syscall.STATX, Syscall.ACCESS, Syscall.FACCESSAT, Syscall.FACCESSAT2, Syscall.EXECVE, Syscall.EXECVEAT,
-            Syscall.CHMOD, Syscall.FCHMODAT, Syscall.FCHMODAT2, Syscall.FCHMOD, Syscall.OPEN, Syscall.OPENAT,
+            Syscall.CHMOD, Syscall.FCHMODAT, Syscall.FCHMODAT2, Syscall.FCHMOD, Syscall.OPEN, Syscall.OPENAT, Syscall.OPENAT2,
             Syscall.CREAT, Syscall.MKDIR, Syscall.MKDIRAT, Syscall.MKNOD, Syscall.MKNODAT, Syscall.SYMLINK,
             Syscall.SYMLINKAT);
 

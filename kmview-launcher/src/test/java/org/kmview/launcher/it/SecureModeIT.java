@@ -154,6 +154,22 @@ class SecureModeIT {
     }
 
     @Test
+    void openat2CreationBelongsToCreator() {
+        // Python has no openat2 wrapper, so the script makes the raw call (437 on x86_64 and aarch64).
+        Run.write(work.resolve("openat2.py"), "import ctypes, os, struct\n"
+                + "libc = ctypes.CDLL(None, use_errno=True)\n"
+                + "how = ctypes.create_string_buffer(struct.pack('QQQ', os.O_CREAT | os.O_WRONLY, 0o644, 0), 24)\n"
+                + "fd = libc.syscall(ctypes.c_long(437), ctypes.c_int(-100), b'made', how, ctypes.c_size_t(24))\n"
+                + "if fd < 0:\n    raise OSError(ctypes.get_errno(), 'openat2 failed')\n"
+                + "status = os.fstat(fd)\nprint(status.st_uid, status.st_gid)\n");
+
+        Run.Result run = inView(List.of("-s"), "viewsu -c 'python3 openat2.py' 4321 && stat -c %u:%g made");
+
+        assertEquals("4321 4321\n4321:4321\n", run.stdout(), run::toString);
+        assertNotEquals("4321:4321\n", outside("stat -c %u:%g made").stdout(), "the host shows the user who ran kmview");
+    }
+
+    @Test
     void onlyOwnerChangesFile() {
         Run.Result run = inView(List.of("-s"), "touch rootfile && viewsu -c 'touch mine;"
                 + " chown 4321 rootfile; echo takeover=$?; chmod 666 rootfile; echo chmod=$?;"

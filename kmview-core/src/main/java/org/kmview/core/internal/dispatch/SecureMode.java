@@ -71,6 +71,9 @@ final class SecureMode {
     /** The bit of O_TMPFILE that O_DIRECTORY lacks (__O_TMPFILE). */
     private static final long O_TMPFILE_BIT = 020000000;
     private static final long S_IFDIR = 0040000;
+    /** Size of struct open_how (flags, mode, resolve) as Linux 5.6 defined it. */
+    private static final int OPEN_HOW_SIZE = 24;
+    private static final long RESOLVE_IN_ROOT = 0x10;
 
 
     private final Libc libc;
@@ -392,7 +395,8 @@ final class SecureMode {
     void afterDispatch(SyscallStop stop, Syscall syscall, Syscall run, int statBuffer) {
         switch (syscall) {
             case CHOWN, LCHOWN, FCHOWNAT, FCHOWN -> arrangeChown(stop, syscall, run);
-            case OPEN, OPENAT, CREAT, MKDIR, MKDIRAT, MKNOD, MKNODAT, SYMLINK, SYMLINKAT -> arrangeCreate(stop, syscall);
+            case OPEN, OPENAT, OPENAT2, CREAT, MKDIR, MKDIRAT, MKNOD, MKNODAT, SYMLINK, SYMLINKAT ->
+                    arrangeCreate(stop, syscall);
             case EXECVE, EXECVEAT -> arrangeExec(stop, syscall);
             case STAT, LSTAT, NEWFSTATAT, STATX -> {
                 if (statBuffer >= 0) {
@@ -587,10 +591,12 @@ final class SecureMode {
         if (ids.fsUid == 0 && ids.fsGid == 0) {
             return;
         }
-        boolean opens = syscall == Syscall.OPEN || syscall == Syscall.OPENAT || syscall == Syscall.CREAT;
+        boolean opens = syscall == Syscall.OPEN || syscall == Syscall.OPENAT || syscall == Syscall.OPENAT2
+                || syscall == Syscall.CREAT;
         long flags = switch (syscall) {
             case OPEN -> stop.argument(1);
             case OPENAT -> stop.argument(2);
+            case OPENAT2 -> openHowFlags(stop);
             case CREAT -> O_CREAT;
             default -> 0;
         };
@@ -600,7 +606,7 @@ final class SecureMode {
             return;
         }
         String file = switch (syscall) {
-            case OPENAT, MKDIRAT, MKNODAT -> hostPath(stop, tid, (int) stop.argument(0), stop.kernelArgument(1));
+            case OPENAT, OPENAT2, MKDIRAT, MKNODAT -> hostPath(stop, tid, (int) stop.argument(0), stop.kernelArgument(1));
             case SYMLINKAT -> hostPath(stop, tid, (int) stop.argument(1), stop.kernelArgument(2));
             case SYMLINK -> hostPath(stop, tid, AT_FDCWD, stop.kernelArgument(1));
             default -> hostPath(stop, tid, AT_FDCWD, stop.kernelArgument(0));
@@ -621,6 +627,24 @@ final class SecureMode {
                 owners.put(List.of(created[0], created[1], created[2]), owner);
             }
         });
+    }
+
+    /**
+     * Returns the flags of the open_how struct that an openat2 call passes the kernel. Returns 0,
+     * which records nothing, when the struct cannot be read or the call uses RESOLVE_IN_ROOT.
+     */
+    private static long openHowFlags(SyscallStop stop) {
+        byte[] openHow = stop.read(stop.kernelArgument(2), OPEN_HOW_SIZE);
+        if (openHow == null || stop.argument(3) < OPEN_HOW_SIZE) {
+            return 0;
+        }
+        ByteBuffer fields = ByteBuffer.wrap(openHow).order(ByteOrder.nativeOrder());
+        // NOTE: with RESOLVE_IN_ROOT an absolute path starts at DIRFD, which the host path lookup
+        // below does not follow, so such a creation keeps the host owner (shown as root).
+        if ((fields.getLong(16) & RESOLVE_IN_ROOT) != 0) {
+            return 0;
+        }
+        return fields.getLong(0);
     }
 
     /**
