@@ -43,7 +43,7 @@ public final class View implements ServiceManager {
      * access checks that root of the view passes below a cow mount, and exec, for set-ID files.
      */
     private static final java.util.Set<Syscall> SECURE_MODE_CALLS = java.util.EnumSet.of(Syscall.CHOWN,
-            Syscall.LCHOWN, Syscall.FCHOWNAT, Syscall.FCHOWN, Syscall.STAT, Syscall.LSTAT, Syscall.NEWFSTATAT,
+            Syscall.LCHOWN, Syscall.FCHOWNAT, Syscall.FCHOWN, Syscall.STAT, Syscall.LSTAT, Syscall.FSTAT, Syscall.NEWFSTATAT,
             Syscall.STATX, Syscall.ACCESS, Syscall.FACCESSAT, Syscall.FACCESSAT2, Syscall.EXECVE, Syscall.EXECVEAT,
             Syscall.CHMOD, Syscall.FCHMODAT, Syscall.FCHMODAT2, Syscall.FCHMOD, Syscall.OPEN, Syscall.OPENAT, Syscall.OPENAT2,
             Syscall.CREAT, Syscall.MKDIR, Syscall.MKDIRAT, Syscall.MKNOD, Syscall.MKNODAT, Syscall.SYMLINK,

@@ -170,6 +170,23 @@ class SecureModeIT {
     }
 
     @Test
+    void oldFstatShowsViewOwners() {
+        // The fstat system call itself (5 on x86_64), which glibc 2.33 and newer no longer make.
+        Run.write(work.resolve("fstat.py"), "import ctypes, os, struct, sys\n"
+                + "libc = ctypes.CDLL(None, use_errno=True)\n"
+                + "buffer = ctypes.create_string_buffer(144)\n"
+                + "fd = os.open(sys.argv[1], os.O_RDONLY)\n"
+                + "if libc.syscall(ctypes.c_long(5), ctypes.c_int(fd), buffer) != 0:\n"
+                + "    raise OSError(ctypes.get_errno(), 'fstat failed')\n"
+                + "print(sys.argv[1], *struct.unpack_from('II', buffer.raw, 28))\n");
+
+        Run.Result run = inView(List.of("-s"), "touch rootfile && viewsu -c 'touch mine' 4321"
+                + " && python3 fstat.py rootfile && python3 fstat.py mine");
+
+        assertEquals("rootfile 0 0\nmine 4321 4321\n", run.stdout(), run::toString);
+    }
+
+    @Test
     void onlyOwnerChangesFile() {
         Run.Result run = inView(List.of("-s"), "touch rootfile && viewsu -c 'touch mine;"
                 + " chown 4321 rootfile; echo takeover=$?; chmod 666 rootfile; echo chmod=$?;"

@@ -562,7 +562,7 @@ public final class Dispatcher implements SyscallHandler {
     /** Returns the argument that points at the stat buffer of a stat call, or -1 for other calls. */
     private static int statBufferIndex(Syscall syscall) {
         return switch (syscall) {
-            case STAT, LSTAT -> 1;
+            case STAT, LSTAT, FSTAT -> 1;
             case NEWFSTATAT -> 2;
             case STATX -> 4;
             default -> -1;

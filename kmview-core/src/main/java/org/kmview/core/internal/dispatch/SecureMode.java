@@ -398,7 +398,7 @@ final class SecureMode {
             case OPEN, OPENAT, OPENAT2, CREAT, MKDIR, MKDIRAT, MKNOD, MKNODAT, SYMLINK, SYMLINKAT ->
                     arrangeCreate(stop, syscall);
             case EXECVE, EXECVEAT -> arrangeExec(stop, syscall);
-            case STAT, LSTAT, NEWFSTATAT, STATX -> {
+            case STAT, LSTAT, FSTAT, NEWFSTATAT, STATX -> {
                 if (statBuffer >= 0) {
                     arrangeOwnerPatch(stop, syscall == Syscall.STATX, stop.argument(statBuffer));
                 }

@@ -119,6 +119,11 @@ public enum Syscall {
     PPOLL(Kind.CONTROL_READ),
     /** Never trapped; kmview runs it in place of a getdents it emulates. */
     LSEEK(Kind.NONE),
+    /**
+     * The fstat system call, which programs built with glibc before 2.33 make (newer glibc calls
+     * newfstatat). Trapped only in secure mode, which shows the view's owners in its result.
+     */
+    FSTAT(Kind.NONE),
     GETUID(Kind.CREDENTIALS),
     GETEUID(Kind.CREDENTIALS),
     GETGID(Kind.CREDENTIALS),
@@ -142,7 +147,7 @@ public enum Syscall {
 
     /** The handler that serves a syscall. */
     public enum Kind {
-        /** Not handled: never trapped. */
+        /** Not translated: trapped only where secure mode patches the result (fstat). */
         NONE,
         /** Path arguments translated through the mount table. */
         PATH,

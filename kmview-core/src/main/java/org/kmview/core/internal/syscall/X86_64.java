@@ -44,6 +44,7 @@ public final class X86_64 implements Arch {
         put(Syscall.SPLICE, 275);
         put(Syscall.COPY_FILE_RANGE, 326);
         put(Syscall.LSEEK, 8);
+        put(Syscall.FSTAT, 5);
         put(Syscall.READ, 0);
         put(Syscall.CLOSE, 3);
         put(Syscall.FSYNC, 74);
