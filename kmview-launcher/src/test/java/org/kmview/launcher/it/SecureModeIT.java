@@ -154,6 +154,16 @@ class SecureModeIT {
     }
 
     @Test
+    void setGroupIdDirectoryGivesItsGroup() {
+        Run.Result run = inView(List.of("-s"), "mkdir d && chown :4321 d && chmod g+s d"
+                + " && viewsu -c 'touch d/file && mkdir d/sub && touch plain' 5000 && touch d/rootfile"
+                + " && stat -c '%n %u:%g' d/file d/sub d/rootfile plain && stat -c %A d/sub");
+
+        assertEquals("d/file 5000:4321\nd/sub 5000:4321\nd/rootfile 0:4321\nplain 5000:5000\ndrwxr-sr-x\n",
+                run.stdout(), run::toString);
+    }
+
+    @Test
     void openat2CreationBelongsToCreator() {
         // Python has no openat2 wrapper, so the script makes the raw call (437 on x86_64 and aarch64).
         Run.write(work.resolve("openat2.py"), "import ctypes, os, struct\n"

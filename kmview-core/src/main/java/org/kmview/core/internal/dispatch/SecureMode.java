@@ -582,15 +582,14 @@ final class SecureMode {
 
     /**
      * Records the owner of a file, directory, device node or symbolic link that a thread creates,
-     * when its file system ids in the view are not root's: the host shows kmview's user, which the
-     * view would show as root.
+     * when the view would otherwise show the wrong one: the host shows kmview's user, which the
+     * view shows as root, so a creator whose file system ids are not root's is recorded. In a
+     * directory with the set-group-ID bit, the new entry takes the directory's group in the view,
+     * as Linux gives it the directory's group.
      */
     private void arrangeCreate(SyscallStop stop, Syscall syscall) {
         int tid = stop.tracee().tid();
         Credentials ids = credentials(tid);
-        if (ids.fsUid == 0 && ids.fsGid == 0) {
-            return;
-        }
         boolean opens = syscall == Syscall.OPEN || syscall == Syscall.OPENAT || syscall == Syscall.OPENAT2
                 || syscall == Syscall.CREAT;
         long flags = switch (syscall) {
@@ -615,7 +614,17 @@ final class SecureMode {
             // No creation: the file exists already, or the call only opens.
             return;
         }
-        long[] owner = {Integer.toUnsignedLong(ids.fsUid), Integer.toUnsignedLong(ids.fsGid)};
+        long uid = Integer.toUnsignedLong(ids.fsUid);
+        long gid = Integer.toUnsignedLong(ids.fsGid);
+        // O_TMPFILE names the directory itself.
+        long[] directory = libc.fileOwner(unnamed ? file : parentOf(file), true);
+        if (directory != null && (directory[5] & S_ISGID) != 0) {
+            gid = viewOwner(directory)[1];
+        }
+        if (uid == 0 && gid == 0) {
+            return;
+        }
+        long[] owner = {uid, gid};
         stop.alsoAtExit(exit -> {
             long result = exit.returnValue();
             if (result < 0) {
@@ -627,6 +636,12 @@ final class SecureMode {
                 owners.put(List.of(created[0], created[1], created[2]), owner);
             }
         });
+    }
+
+    /** Returns the directory part of an absolute host path: "/" for "/name". */
+    private static String parentOf(String path) {
+        int slash = path.lastIndexOf('/', path.length() - 2);
+        return slash <= 0 ? "/" : path.substring(0, slash);
     }
 
     /**
