@@ -654,8 +654,8 @@ final class SecureMode {
             return 0;
         }
         ByteBuffer fields = ByteBuffer.wrap(openHow).order(ByteOrder.nativeOrder());
-        // NOTE: with RESOLVE_IN_ROOT an absolute path starts at DIRFD, which the host path lookup
-        // below does not follow, so such a creation keeps the host owner (shown as root).
+        // NOTE: with RESOLVE_IN_ROOT an absolute path starts at DIRFD, which hostPath does not
+        // follow, so such a creation keeps the host owner (shown as root).
         if ((fields.getLong(16) & RESOLVE_IN_ROOT) != 0) {
             return 0;
         }
