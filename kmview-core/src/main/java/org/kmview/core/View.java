@@ -188,8 +188,10 @@ public final class View implements ServiceManager {
                 running.setTrapFilter(Tracer.TRAP_WRITES, trapFilter(arch, Syscall.Kind.WRITE,
                         Syscall.Kind.CONTROL_READ).toBytes());
                 running.setTrapFilter(Tracer.TRAP_CLOSES, trapFilter(arch, Syscall.Kind.SYNC).toBytes());
+                running.setTrapFilter(Tracer.TRAP_SOCKET_NAMES, trapFilter(arch, Syscall.Kind.SOCKET_NAME).toBytes());
                 dispatcher.trapWritesWith(tid -> running.trapCalls(tid, Tracer.TRAP_WRITES));
                 dispatcher.trapClosesWith(tid -> running.trapCalls(tid, Tracer.TRAP_CLOSES));
+                dispatcher.trapSocketNamesWith(tid -> running.trapCalls(tid, Tracer.TRAP_SOCKET_NAMES));
                 String keepFds = config.keepFds().stream().map(String::valueOf).collect(Collectors.joining(","));
                 List<String> rcFiles = config.rcFiles().stream().map(Path::toString).toList();
                 status.set(tracer.run(config.execStub().toString(), rcFiles, config.program(),
@@ -399,7 +401,7 @@ public final class View implements ServiceManager {
         for (Syscall syscall : Syscall.values()) {
             if (syscall.kind() != Syscall.Kind.NONE && syscall.kind() != Syscall.Kind.WRITE
                     && syscall.kind() != Syscall.Kind.CONTROL_READ && syscall.kind() != Syscall.Kind.SYNC
-                    && syscall.kind() != Syscall.Kind.CREDENTIALS) {
+                    && syscall.kind() != Syscall.Kind.SOCKET_NAME && syscall.kind() != Syscall.Kind.CREDENTIALS) {
                 arch.number(syscall).ifPresent(filter::trap);
             }
         }

@@ -507,6 +507,37 @@ class ViewFsMoveIT {
     }
 
     @Test
+    void unixSocketNamesShowTarget() throws IOException {
+        // The server binds and accepts, and a child process connects. Both ask for the socket's name.
+        Path script = tmp.resolve("names.py");
+        Files.writeString(script, String.join("\n",
+                "import os, socket, sys",
+                "path = sys.argv[1]",
+                "server = socket.socket(socket.AF_UNIX)",
+                "server.bind(path)",
+                "server.listen(1)",
+                "print('bound', server.getsockname(), flush=True)",
+                "if os.fork() == 0:",
+                "    client = socket.socket(socket.AF_UNIX)",
+                "    client.connect(path)",
+                "    print('peer', client.getpeername(), flush=True)",
+                "    os._exit(0)",
+                "connection, address = server.accept()",
+                "os.wait()",
+                "print('accepted from', repr(address), 'on', connection.getsockname())",
+                ""));
+        Path socket = dst.resolve("sock");
+
+        Run.Result run = inView(tmp, move(src, dst), "python3 " + quote(script) + " " + quote(socket));
+
+        assertEquals("bound " + socket + "\npeer " + socket + "\naccepted from '' on " + socket + "\n",
+                run.stdout(), run::toString);
+        Run.Result nativeRun = Run.outside("python3", script.toString(), src.resolve("sock2").toString()).result();
+        assertEquals("bound " + src.resolve("sock2") + "\npeer " + src.resolve("sock2") + "\naccepted from '' on "
+                + src.resolve("sock2") + "\n", nativeRun.stdout(), "the same script outside the view:\n" + nativeRun);
+    }
+
+    @Test
     void viewumountRestoresTarget() {
         String t = quote(dst);
         Run.Result run = inView(tmp, move(src, dst), ""

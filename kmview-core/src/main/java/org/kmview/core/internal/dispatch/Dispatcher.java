@@ -85,6 +85,9 @@ public final class Dispatcher implements SyscallHandler {
     private IntConsumer trapCloses = tid -> {
         throw new IllegalStateException("no tracer traps closes for mounts that sync files");
     };
+    private IntConsumer trapSocketNames = tid -> {
+        throw new IllegalStateException("no tracer traps the calls that return socket names");
+    };
 
     /** Creates a dispatcher for a view whose file system types are {@code fileSystems}. */
     public Dispatcher(Arch arch, Libc libc, MountTable mounts, FileSystems fileSystems, int kmviewPid) {
@@ -108,6 +111,14 @@ public final class Dispatcher implements SyscallHandler {
         this.kmviewPid = identity.serverId();
         this.nesting = nesting;
         this.interpreted = new InterpretedExec(arch, mounts, resolver);
+    }
+
+    /**
+     * Sets what makes a process trap the calls that return socket addresses, called with the
+     * thread id of a process that binds or connects an AF_UNIX socket by a translated path.
+     */
+    public void trapSocketNamesWith(IntConsumer trapper) {
+        this.trapSocketNames = trapper;
     }
 
     /**
@@ -204,6 +215,7 @@ public final class Dispatcher implements SyscallHandler {
             case MOUNT -> mount(stop, syscall);
             case UMOUNT -> umount(stop, syscall);
             case SOCKADDR -> translateSocketAddress(stop, syscall);
+            case SOCKET_NAME -> showSocketNameInView(stop);
             case GETCWD -> getcwd(stop);
             case DIRENTS -> filterDirectoryEntries(stop, syscall);
             case REFUSE -> rejectBypass(stop, syscall);
@@ -1592,6 +1604,64 @@ public final class Dispatcher implements SyscallHandler {
         }
         stop.setArgument(addressIndex, pushed);
         stop.setArgument(addressIndex + 1, translated.length);
+        if (syscall != Syscall.SENDTO) {
+            // getsockname and getpeername of this socket, and accept on it, return the host path.
+            trapSocketNames.accept(tid);
+        }
+    }
+
+    /**
+     * Makes getsockname, getpeername, accept and accept4 return the view's path of an AF_UNIX
+     * socket that was bound through a mount, where the kernel returns the host path. As the
+     * kernel does, an address longer than the caller's buffer is truncated, and the length
+     * field reports its full length.
+     */
+    private void showSocketNameInView(SyscallStop stop) {
+        long address = stop.argument(1);
+        long lengthAddress = stop.argument(2);
+        if (mounts.isEmpty() || address == 0 || lengthAddress == 0) {
+            return;
+        }
+        byte[] sizeField = stop.read(lengthAddress, 4);
+        if (sizeField == null) {
+            return;
+        }
+        int bufferSize = ByteBuffer.wrap(sizeField).order(ByteOrder.nativeOrder()).getInt();
+        if (bufferSize <= SUN_PATH_OFFSET) {
+            return;
+        }
+        stop.alsoAtExit(exit -> {
+            if (exit.returnValue() < 0) {
+                return;
+            }
+            byte[] lengthField = exit.read(lengthAddress, 4);
+            if (lengthField == null) {
+                return;
+            }
+            int length = ByteBuffer.wrap(lengthField).order(ByteOrder.nativeOrder()).getInt();
+            byte[] raw = exit.read(address, Math.min(Math.min(length, bufferSize), SUN_PATH_OFFSET + SUN_PATH_MAX));
+            if (raw == null || raw.length <= SUN_PATH_OFFSET || (raw[0] & 0xff | (raw[1] & 0xff) << 8) != AF_UNIX
+                    || raw[SUN_PATH_OFFSET] == 0) {
+                // Not AF_UNIX, unnamed, or an abstract name: no path to show.
+                return;
+            }
+            int end = SUN_PATH_OFFSET;
+            while (end < raw.length && raw[end] != 0) {
+                end++;
+            }
+            String hostPath = new String(raw, SUN_PATH_OFFSET, end - SUN_PATH_OFFSET, StandardCharsets.ISO_8859_1);
+            MountTable.ViewName view = mounts.toView(hostPath);
+            if (!view.viaMount()) {
+                return;
+            }
+            byte[] viewPath = view.viewPath().getBytes(StandardCharsets.ISO_8859_1);
+            byte[] viewAddress = new byte[SUN_PATH_OFFSET + viewPath.length + 1];
+            viewAddress[0] = raw[0];
+            viewAddress[1] = raw[1];
+            System.arraycopy(viewPath, 0, viewAddress, SUN_PATH_OFFSET, viewPath.length);
+            exit.write(address, java.util.Arrays.copyOf(viewAddress, Math.min(viewAddress.length, bufferSize)));
+            exit.write(lengthAddress, ByteBuffer.allocate(4).order(ByteOrder.nativeOrder()).putInt(viewAddress.length).array());
+        });
     }
 
     private void filterDirectoryEntries(SyscallStop stop, Syscall syscall) {

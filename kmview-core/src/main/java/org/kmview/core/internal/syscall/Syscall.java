@@ -91,6 +91,10 @@ public enum Syscall {
     BIND(Kind.SOCKADDR),
     CONNECT(Kind.SOCKADDR),
     SENDTO(Kind.SOCKADDR),
+    GETSOCKNAME(Kind.SOCKET_NAME),
+    GETPEERNAME(Kind.SOCKET_NAME),
+    ACCEPT(Kind.SOCKET_NAME),
+    ACCEPT4(Kind.SOCKET_NAME),
     GETCWD(Kind.GETCWD),
     GETDENTS(Kind.DIRENTS),
     GETDENTS64(Kind.DIRENTS),
@@ -163,6 +167,12 @@ public enum Syscall {
         UMOUNT,
         /** AF_UNIX socket addresses. */
         SOCKADDR,
+        /**
+         * Calls that return a socket's address, where an AF_UNIX path bound through a mount shows
+         * as the host path. Trapped only in the processes that bound or connected such a socket,
+         * never view-wide.
+         */
+        SOCKET_NAME,
         /** getcwd: the result is a view path. */
         GETCWD,
         /** Directory listings: hidden names removed. */

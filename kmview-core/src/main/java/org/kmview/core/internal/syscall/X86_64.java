@@ -82,6 +82,10 @@ public final class X86_64 implements Arch {
         put(Syscall.CONNECT, 42);
         put(Syscall.SENDTO, 44);
         put(Syscall.BIND, 49);
+        put(Syscall.GETSOCKNAME, 51);
+        put(Syscall.GETPEERNAME, 52);
+        put(Syscall.ACCEPT, 43);
+        put(Syscall.ACCEPT4, 288);
         put(Syscall.EXECVE, 59);
         put(Syscall.TRUNCATE, 76);
         put(Syscall.GETDENTS, 78);

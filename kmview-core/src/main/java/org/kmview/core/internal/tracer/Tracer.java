@@ -61,11 +61,16 @@ public final class Tracer {
     /** Filters added to running processes, by generation; index 0 is unused. */
     private final List<byte[]> widerFilters = new java.util.ArrayList<>(List.of(new byte[0]));
     /** The per-process trap filters, by trap number; empty until set. */
-    private final byte[][] trapFilters = {new byte[0], new byte[0]};
+    private final byte[][] trapFilters = {new byte[0], new byte[0], new byte[0]};
     /** The per-process trap of write calls, for processes that opened a control file. */
     public static final int TRAP_WRITES = 0;
     /** The per-process trap of close and sync calls, for processes that write files a mount syncs. */
     public static final int TRAP_CLOSES = 1;
+    /**
+     * The per-process trap of calls that return a socket's address, for processes that bound or
+     * connected an AF_UNIX socket by a path that a mount translated.
+     */
+    public static final int TRAP_SOCKET_NAMES = 2;
     private final SyscallInfo injectionInfo = new SyscallInfo();
     /** The thread whose seccomp stop the handler is serving. */
     private int handlingTid;
@@ -432,7 +437,7 @@ public final class Tracer {
         LOG.debug("[{}] filter generation {} added", caller, widerFilters.size() - 1);
     }
 
-    /** Sets the filter {@link #trapCalls} adds for {@code trap} ({@link #TRAP_WRITES} or {@link #TRAP_CLOSES}). */
+    /** Sets the filter {@link #trapCalls} adds for {@code trap}, one of the TRAP_ constants. */
     public void setTrapFilter(int trap, byte[] filter) {
         trapFilters[trap] = filter.clone();
     }

@@ -145,6 +145,7 @@ class DispatcherTest {
     private void run() {
         kernel.waitStatus(PROGRAM, ScriptedKernel.exited(0));
         Dispatcher dispatcher = new Dispatcher(X86_64.INSTANCE, kernel.libc, mounts, fileSystems, KMVIEW_PID);
+        dispatcher.trapSocketNamesWith(socketNamesTrapped::add);
         kernel.run(dispatcher);
         assertEquals(0, kernel.unreadStops(), "syscall stops left unread");
     }
@@ -596,6 +597,9 @@ class DispatcherTest {
         assertEquals(List.of(), kernel.writes());
     }
 
+    /** The processes made to trap the calls that return socket names. */
+    private final List<Integer> socketNamesTrapped = new java.util.ArrayList<>();
+
     @Test
     void connectUnixPathRewritten() {
         host.dir("/run");
@@ -612,6 +616,7 @@ class DispatcherTest {
         verify(ptrace).pokeUser(PROGRAM, RDX, expected.length);
         verify(ptrace).pokeUser(PROGRAM, RSI, PATH);
         verify(ptrace).pokeUser(PROGRAM, RDX, address.length);
+        assertEquals(List.of(PROGRAM), socketNamesTrapped, "the process must trap getpeername and the like");
     }
 
     @Test
