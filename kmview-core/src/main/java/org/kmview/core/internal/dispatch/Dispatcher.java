@@ -1566,16 +1566,10 @@ public final class Dispatcher implements SyscallHandler {
             return;
         }
         byte[] raw = stop.read(address, length);
-        if (raw == null || (raw[0] & 0xff | (raw[1] & 0xff) << 8) != AF_UNIX || raw[SUN_PATH_OFFSET] == 0) {
-            // Not AF_UNIX, or an abstract socket name: not a path.
+        String path = raw == null ? null : unixSocketPath(raw);
+        if (path == null) {
             return;
         }
-
-        int end = SUN_PATH_OFFSET;
-        while (end < raw.length && raw[end] != 0) {
-            end++;
-        }
-        String path = new String(raw, SUN_PATH_OFFSET, end - SUN_PATH_OFFSET, StandardCharsets.ISO_8859_1);
         int tid = stop.tracee().tid();
         boolean creates = syscall == Syscall.BIND;
         PathResolver.Resolution resolution = resolver.resolve(tid, tgid(tid), PathResolver.AT_FDCWD, path, !creates);
@@ -1611,6 +1605,22 @@ public final class Dispatcher implements SyscallHandler {
     }
 
     /**
+     * Returns the path in a struct sockaddr_un, or null if the address is not AF_UNIX, is unnamed
+     * or is an abstract name.
+     */
+    private static String unixSocketPath(byte[] raw) {
+        if (raw.length <= SUN_PATH_OFFSET || (raw[0] & 0xff | (raw[1] & 0xff) << 8) != AF_UNIX
+                || raw[SUN_PATH_OFFSET] == 0) {
+            return null;
+        }
+        int end = SUN_PATH_OFFSET;
+        while (end < raw.length && raw[end] != 0) {
+            end++;
+        }
+        return new String(raw, SUN_PATH_OFFSET, end - SUN_PATH_OFFSET, StandardCharsets.ISO_8859_1);
+    }
+
+    /**
      * Makes getsockname, getpeername, accept and accept4 return the view's path of an AF_UNIX
      * socket that was bound through a mount, where the kernel returns the host path. As the
      * kernel does, an address longer than the caller's buffer is truncated, and the length
@@ -1640,16 +1650,10 @@ public final class Dispatcher implements SyscallHandler {
             }
             int length = ByteBuffer.wrap(lengthField).order(ByteOrder.nativeOrder()).getInt();
             byte[] raw = exit.read(address, Math.min(Math.min(length, bufferSize), SUN_PATH_OFFSET + SUN_PATH_MAX));
-            if (raw == null || raw.length <= SUN_PATH_OFFSET || (raw[0] & 0xff | (raw[1] & 0xff) << 8) != AF_UNIX
-                    || raw[SUN_PATH_OFFSET] == 0) {
-                // Not AF_UNIX, unnamed, or an abstract name: no path to show.
+            String hostPath = raw == null ? null : unixSocketPath(raw);
+            if (hostPath == null) {
                 return;
             }
-            int end = SUN_PATH_OFFSET;
-            while (end < raw.length && raw[end] != 0) {
-                end++;
-            }
-            String hostPath = new String(raw, SUN_PATH_OFFSET, end - SUN_PATH_OFFSET, StandardCharsets.ISO_8859_1);
             MountTable.ViewName view = mounts.toView(hostPath);
             if (!view.viaMount()) {
                 return;
