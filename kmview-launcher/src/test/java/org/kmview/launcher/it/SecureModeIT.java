@@ -164,7 +164,7 @@ class SecureModeIT {
     }
 
     @Test
-    void setGroupIdDirectoryGivesItsGroup() {
+    void setgidDirectoryGivesGroup() {
         Run.Result run = inView(List.of("-s"), "mkdir d && chown :4321 d && chmod g+s d"
                 + " && viewsu -c 'touch d/file && mkdir d/sub && touch plain' 5000 && touch d/rootfile"
                 + " && stat -c '%n %u:%g' d/file d/sub d/rootfile plain && stat -c %A d/sub");

@@ -97,7 +97,7 @@ class ServiceLookupIT {
     }
 
     @Test
-    void distributionWithoutRuntimeImageRunsOnTheJdk() {
+    void runsWithoutRuntimeImage() {
         // Where jlink could not link runtime/ (a JDK without jmods), bin/kmview runs lib/ on the JDK.
         Path home = tmp.resolve("no-runtime-dist");
         copy(Run.home(), home);

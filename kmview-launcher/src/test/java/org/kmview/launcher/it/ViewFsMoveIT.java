@@ -509,9 +509,10 @@ class ViewFsMoveIT {
     @Test
     void unixSocketNamesShowTarget() throws IOException {
         // The server binds and accepts, and a child process connects. Both ask for the socket's name.
+        // The last getsockname passes a 12-byte buffer: the name is cut there, and the length is whole.
         Path script = tmp.resolve("names.py");
         Files.writeString(script, String.join("\n",
-                "import os, socket, sys",
+                "import ctypes, os, socket, sys",
                 "path = sys.argv[1]",
                 "server = socket.socket(socket.AF_UNIX)",
                 "server.bind(path)",
@@ -525,16 +526,28 @@ class ViewFsMoveIT {
                 "connection, address = server.accept()",
                 "os.wait()",
                 "print('accepted from', repr(address), 'on', connection.getsockname())",
+                "libc = ctypes.CDLL(None, use_errno=True)",
+                "buffer = ctypes.create_string_buffer(12)",
+                "size = ctypes.c_uint(12)",
+                "if libc.getsockname(server.fileno(), buffer, ctypes.byref(size)) != 0:",
+                "    raise OSError(ctypes.get_errno(), 'getsockname failed')",
+                "print('cut', buffer.raw[2:].decode(), size.value)",
                 ""));
         Path socket = dst.resolve("sock");
+        Path nativeSocket = src.resolve("sock2");
 
         Run.Result run = inView(tmp, move(src, dst), "python3 " + quote(script) + " " + quote(socket));
+        Run.Result nativeRun = Run.outside("python3", script.toString(), nativeSocket.toString()).result();
 
-        assertEquals("bound " + socket + "\npeer " + socket + "\naccepted from '' on " + socket + "\n",
-                run.stdout(), run::toString);
-        Run.Result nativeRun = Run.outside("python3", script.toString(), src.resolve("sock2").toString()).result();
-        assertEquals("bound " + src.resolve("sock2") + "\npeer " + src.resolve("sock2") + "\naccepted from '' on "
-                + src.resolve("sock2") + "\n", nativeRun.stdout(), "the same script outside the view:\n" + nativeRun);
+        assertEquals(socketNames(socket), run.stdout(), run::toString);
+        assertEquals(socketNames(nativeSocket), nativeRun.stdout(), () -> "the same script outside the view:\n" + nativeRun);
+    }
+
+    /** Returns what names.py prints for a socket bound at {@code socket}. */
+    private static String socketNames(Path socket) {
+        String path = socket.toString();
+        return "bound " + path + "\npeer " + path + "\naccepted from '' on " + path + "\n"
+                + "cut " + path.substring(0, 10) + " " + (2 + path.length() + 1) + "\n";
     }
 
     @Test

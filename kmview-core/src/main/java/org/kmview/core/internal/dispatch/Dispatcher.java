@@ -114,8 +114,8 @@ public final class Dispatcher implements SyscallHandler {
     }
 
     /**
-     * Sets what makes a process trap the calls that return socket addresses, called with the
-     * thread id of a process that binds or connects an AF_UNIX socket by a translated path.
+     * Sets what makes a process trap the calls that return socket addresses. It is called with
+     * the thread id of a process that binds or connects an AF_UNIX socket by a translated path.
      */
     public void trapSocketNamesWith(IntConsumer trapper) {
         this.trapSocketNames = trapper;
@@ -1621,10 +1621,9 @@ public final class Dispatcher implements SyscallHandler {
     }
 
     /**
-     * Makes getsockname, getpeername, accept and accept4 return the view's path of an AF_UNIX
-     * socket that was bound through a mount, where the kernel returns the host path. As the
-     * kernel does, an address longer than the caller's buffer is truncated, and the length
-     * field reports its full length.
+     * Rewrites the host path that getsockname, getpeername, accept and accept4 return for an
+     * AF_UNIX socket bound through a mount to the view's path. As the kernel does, a path longer
+     * than the caller's buffer is cut, and the length field gives the whole length.
      */
     private void showSocketNameInView(SyscallStop stop) {
         long address = stop.argument(1);

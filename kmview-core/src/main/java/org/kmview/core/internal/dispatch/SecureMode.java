@@ -582,10 +582,9 @@ final class SecureMode {
 
     /**
      * Records the owner of a file, directory, device node or symbolic link that a thread creates,
-     * when the view would otherwise show the wrong one: the host shows kmview's user, which the
-     * view shows as root, so a creator whose file system ids are not root's is recorded. In a
-     * directory with the set-group-ID bit, the new entry takes the directory's group in the view,
-     * as Linux gives it the directory's group.
+     * where the host owner would show wrong. The host shows kmview's user, which the view shows
+     * as root, so a creator with other file system ids is recorded. In a directory with the
+     * set-group-ID bit, the new entry gets the directory's group in the view, as on Linux.
      */
     private void arrangeCreate(SyscallStop stop, Syscall syscall) {
         int tid = stop.tracee().tid();

@@ -151,7 +151,7 @@ public enum Syscall {
 
     /** The handler that serves a syscall. */
     public enum Kind {
-        /** Not translated: trapped only where secure mode patches the result (fstat). */
+        /** Not translated. Trapped only when secure mode patches the result (fstat), or never (lseek). */
         NONE,
         /** Path arguments translated through the mount table. */
         PATH,
