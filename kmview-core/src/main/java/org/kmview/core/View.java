@@ -7,8 +7,6 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Collectors;
 
-import org.apache.logging.log4j.LogManager;
-import org.apache.logging.log4j.Logger;
 import org.kmview.core.internal.dispatch.Dispatcher;
 import org.kmview.core.internal.dispatch.FileSystems;
 import org.kmview.core.internal.dispatch.ManagementCall;
@@ -34,7 +32,7 @@ import org.kmview.spi.ServiceException;
  */
 public final class View implements ServiceManager {
 
-    private static final Logger LOG = LogManager.getLogger(View.class);
+    private static final Log LOG = Log.of(View.class);
     /** The type shown for a mount a service added itself, such as a device file. */
     private static final String DEVICE_TYPE = "kmview-device";
     /**
@@ -110,12 +108,12 @@ public final class View implements ServiceManager {
 
             @Override
             public void debug(String message) {
-                LogManager.getLogger("kmview.service." + name).debug(message);
+                Log.named("kmview.service." + name).debug(message);
             }
 
             @Override
             public void warn(String message) {
-                LogManager.getLogger("kmview.service." + name).warn("{}: {}", name, message);
+                Log.named("kmview.service." + name).warn("{}: {}", name, message);
             }
 
             @Override

@@ -13,6 +13,7 @@ import org.apache.logging.log4j.core.config.builder.api.ConfigurationBuilder;
 import org.apache.logging.log4j.core.config.builder.api.ConfigurationBuilderFactory;
 import org.apache.logging.log4j.core.config.builder.api.RootLoggerComponentBuilder;
 import org.apache.logging.log4j.core.config.builder.impl.BuiltConfiguration;
+import org.kmview.core.Log;
 
 /**
  * Sets up log4j2: warnings and errors on stderr as one line each, and with {@code -o FILE}
@@ -29,6 +30,7 @@ final class Logging {
     static void configure(Path output) {
         if (output == null) {
             // log4j-core takes a few hundred classes to start, and warnings alone do not need it.
+            // kmview's Log sets log4j up at the first warning, if any.
             System.setProperty("log4j2.provider", StderrLogProvider.class.getName());
             return;
         }
@@ -55,6 +57,7 @@ final class Logging {
         debugFile = true;
         builder.add(root);
         Configurator.initialize(builder.build());
+        Log.enableDebugLog();
     }
 
     /** Logs a failure with its stack trace to the debug file, if there is one. */

@@ -9,8 +9,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.function.IntConsumer;
 
-import org.apache.logging.log4j.LogManager;
-import org.apache.logging.log4j.Logger;
+import org.kmview.core.Log;
 import org.kmview.core.internal.nativeaccess.Libc;
 import org.kmview.core.internal.syscall.Arch;
 import org.kmview.core.internal.syscall.PathArg;
@@ -35,7 +34,7 @@ import org.kmview.spi.VirtualMount;
  */
 public final class Dispatcher implements SyscallHandler {
 
-    private static final Logger LOG = LogManager.getLogger(Dispatcher.class);
+    private static final Log LOG = Log.of(Dispatcher.class);
 
     private static final int AF_UNIX = 1;
     private static final int SUN_PATH_OFFSET = 2;

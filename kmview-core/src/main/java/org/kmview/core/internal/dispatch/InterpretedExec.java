@@ -9,8 +9,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
-import org.apache.logging.log4j.LogManager;
-import org.apache.logging.log4j.Logger;
+import org.kmview.core.Log;
 import org.kmview.core.internal.syscall.Arch;
 import org.kmview.core.internal.syscall.Syscall;
 import org.kmview.core.internal.tracer.SyscallStop;
@@ -31,7 +30,7 @@ import org.kmview.spi.ServiceException;
  */
 final class InterpretedExec {
 
-    private static final Logger LOG = LogManager.getLogger(InterpretedExec.class);
+    private static final Log LOG = Log.of(InterpretedExec.class);
 
     private static final long AT_FDCWD = -100;
     private static final long O_RDONLY = 0;

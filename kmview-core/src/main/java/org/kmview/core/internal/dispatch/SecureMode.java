@@ -21,8 +21,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
-import org.apache.logging.log4j.LogManager;
-import org.apache.logging.log4j.Logger;
+import org.kmview.core.Log;
 import org.kmview.core.internal.nativeaccess.Libc;
 import org.kmview.core.internal.syscall.Syscall;
 import org.kmview.core.internal.tracer.SyscallStop;
@@ -51,7 +50,7 @@ import org.kmview.spi.Errno;
  */
 final class SecureMode {
 
-    private static final Logger LOG = LogManager.getLogger(SecureMode.class);
+    private static final Log LOG = Log.of(SecureMode.class);
 
     /** The kernel's NGROUPS_MAX: the most supplementary groups a process may have. */
     private static final int MAX_GROUPS = 65536;

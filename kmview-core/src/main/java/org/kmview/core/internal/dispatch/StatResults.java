@@ -4,6 +4,7 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.Optional;
 
+import org.kmview.core.Log;
 import org.kmview.core.internal.tracer.SyscallStop;
 import org.kmview.spi.Owner;
 import org.kmview.spi.StatView;
@@ -17,8 +18,7 @@ import org.kmview.spi.StatView;
  */
 final class StatResults {
 
-    private static final org.apache.logging.log4j.Logger LOG =
-            org.apache.logging.log4j.LogManager.getLogger(StatResults.class);
+    private static final Log LOG = Log.of(StatResults.class);
 
     // struct stat on x86_64 (asm/stat.h), up to the fields kmview patches; SecureMode reads them too.
     static final int STAT_DEV = 0;

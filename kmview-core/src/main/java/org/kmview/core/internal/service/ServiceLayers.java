@@ -21,8 +21,7 @@ import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 
-import org.apache.logging.log4j.LogManager;
-import org.apache.logging.log4j.Logger;
+import org.kmview.core.Log;
 import org.kmview.core.ServiceLoadException;
 import org.kmview.core.ServiceSpec;
 import org.kmview.spi.ViewService;
@@ -67,7 +66,7 @@ import org.kmview.spi.ViewService;
  */
 public final class ServiceLayers {
 
-    private static final Logger LOG = LogManager.getLogger(ServiceLayers.class);
+    private static final Log LOG = Log.of(ServiceLayers.class);
 
     /** The characters {@link ViewService#name()} allows. */
     private static final Pattern SERVICE_NAME = Pattern.compile("[A-Za-z0-9_-]+");

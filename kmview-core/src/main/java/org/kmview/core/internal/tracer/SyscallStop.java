@@ -3,8 +3,7 @@ package org.kmview.core.internal.tracer;
 import java.nio.charset.StandardCharsets;
 import java.util.function.Consumer;
 
-import org.apache.logging.log4j.LogManager;
-import org.apache.logging.log4j.Logger;
+import org.kmview.core.Log;
 import org.kmview.core.internal.nativeaccess.Libc;
 import org.kmview.core.internal.nativeaccess.NativeException;
 import org.kmview.core.internal.nativeaccess.Ptrace;
@@ -18,7 +17,7 @@ import org.kmview.core.internal.syscall.Arch;
  */
 public final class SyscallStop {
 
-    private static final Logger LOG = LogManager.getLogger(SyscallStop.class);
+    private static final Log LOG = Log.of(SyscallStop.class);
 
     static final int PATH_MAX = 4096;
     private static final int SHORT_STRING = 256;

@@ -6,8 +6,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
-import org.apache.logging.log4j.LogManager;
-import org.apache.logging.log4j.Logger;
+import org.kmview.core.Log;
 import org.kmview.core.internal.nativeaccess.Libc;
 import org.kmview.core.internal.nativeaccess.NativeException;
 import org.kmview.core.internal.nativeaccess.Ptrace;
@@ -26,7 +25,7 @@ import org.kmview.spi.ServiceContext;
  */
 public final class Tracer {
 
-    private static final Logger LOG = LogManager.getLogger(Tracer.class);
+    private static final Log LOG = Log.of(Tracer.class);
 
     private static final long OPTIONS = Ptrace.PTRACE_O_TRACESYSGOOD | Ptrace.PTRACE_O_TRACEFORK
             | Ptrace.PTRACE_O_TRACEVFORK | Ptrace.PTRACE_O_TRACECLONE | Ptrace.PTRACE_O_TRACEEXEC
