@@ -125,6 +125,11 @@ final class UmfuseMount implements VirtualMount {
             return PathMapping.below();
         }
         Path path = relative.isEmpty() ? root : root.resolve(relative);
+        if (!options.merge() && (!content || pending.isEmpty())) {
+            // Only merge (for a missing entry) and materialisation need the entry's attributes, so
+            // a metadata call such as find's stats costs no stat of the private tree here.
+            return PathMapping.host(path.toString());
+        }
         BasicFileAttributes attributes;
         try {
             attributes = Files.readAttributes(path, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);

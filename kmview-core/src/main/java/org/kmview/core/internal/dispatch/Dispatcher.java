@@ -430,7 +430,7 @@ public final class Dispatcher implements SyscallHandler {
             int statBuffer = statBufferIndex(syscall);
             if (statBuffer >= 0 && resolution.error() == null && mounts.hasStatViews()) {
                 String viewPath = resolution.viewPath() != null ? resolution.viewPath()
-                        : viewPathOfDescriptor(stop, syscall, pathArg);
+                        : viewPathOfDescriptor(stop, syscall, pathArg, resolution);
                 if (viewPath != null) {
                     StatResults.patchAtExit(stop, mounts, viewPath, syscall == Syscall.STATX, stop.argument(statBuffer));
                 }
@@ -552,14 +552,15 @@ public final class Dispatcher implements SyscallHandler {
     /**
      * Returns the view path of the descriptor that newfstatat or statx with an empty path and
      * AT_EMPTY_PATH stat: glibc's fstat is such a call. Returns null for any other call.
+     *
+     * @param resolution the resolution of the call's path, whose host path is empty exactly when
+     *        the path is, so the path is not read from the tracee again
      */
-    private String viewPathOfDescriptor(SyscallStop stop, Syscall syscall, PathArg pathArg) {
+    private String viewPathOfDescriptor(SyscallStop stop, Syscall syscall, PathArg pathArg,
+                                        PathResolver.Resolution resolution) {
         int flagsIndex = syscall == Syscall.STATX ? 2 : 3;
-        if (pathArg.dirfd() < 0 || (stop.argument(flagsIndex) & Syscall.Flags.AT_EMPTY_PATH) == 0) {
-            return null;
-        }
-        String path = stop.readString(stop.argument(pathArg.index()));
-        if (path == null || !path.isEmpty()) {
+        if (pathArg.dirfd() < 0 || (stop.argument(flagsIndex) & Syscall.Flags.AT_EMPTY_PATH) == 0
+                || resolution.hostPath() == null || !resolution.hostPath().isEmpty()) {
             return null;
         }
         String hostPath = libc.readlink("/proc/" + stop.tracee().tid() + "/fd/" + (int) stop.argument(pathArg.dirfd()));

@@ -250,6 +250,17 @@ public final class MountTable {
      * is skipped, since every host path would otherwise move below it.
      */
     public ViewName toView(String hostPath) {
+        // Naming a path reads no content, so mounts that fill files lazily are asked by lookup.
+        boolean callMetadataOnly = metadataOnly;
+        metadataOnly = true;
+        try {
+            return nameInView(hostPath);
+        } finally {
+            metadataOnly = callMetadataOnly;
+        }
+    }
+
+    private ViewName nameInView(String hostPath) {
         Entry best = null;
         String bestView = null;
         int bestRootLength = -1;

@@ -122,9 +122,12 @@ public final class PathResolver {
                 result.hostPath = path;
                 return result;
             }
-            String startView = mounts.toView(hostStart).viewPath();
-            MountTable.Mapped start = mounts.map(startView);
-            if (start.hidden()) {
+            MountTable.ViewName startName = mounts.toView(hostStart);
+            String startView = startName.viewPath();
+            // toView names a host path through a mount only where that view path maps back to it,
+            // so only a start shown by its host name can be hidden.
+            MountTable.Mapped start = startName.viaMount() ? null : mounts.map(startView);
+            if (start != null && start.hidden()) {
                 // A directory that is hidden in the view is gone, as a removed cwd is.
                 result.error = start.error();
                 return result;

@@ -61,6 +61,17 @@ final class StatResults {
             }
         }
         Optional<Owner> shownOwner = owner;
+        if (changesDeviceOnly(statView, owner)) {
+            // Only the device number changes, so it is written without reading the result first.
+            byte[] device = encodedDevice(minor, statx);
+            long at = buffer + (statx ? STATX_DEV_MAJOR : STAT_DEV);
+            stop.atExit(exit -> {
+                if (exit.returnValue() == 0) {
+                    exit.write(at, device);
+                }
+            });
+            return;
+        }
         stop.atExit(exit -> {
             if (exit.returnValue() != 0) {
                 return;
@@ -77,6 +88,23 @@ final class StatResults {
             }
             exit.write(buffer, raw);
         });
+    }
+
+    /** Returns whether the view changes no field of a stat result but the device number. */
+    private static boolean changesDeviceOnly(StatView view, Optional<Owner> owner) {
+        return view.ownDevice() && view.uid() < 0 && view.gid() < 0 && owner.isEmpty() && view.fileMode() < 0
+                && view.directoryMode() < 0 && view.umask() == 0;
+    }
+
+    /** Returns st_dev of struct stat, or stx_dev_major and stx_dev_minor of struct statx, as bytes. */
+    private static byte[] encodedDevice(int minor, boolean statx) {
+        ByteBuffer device = ByteBuffer.allocate(8).order(ByteOrder.nativeOrder());
+        if (statx) {
+            device.putInt(0).putInt(minor);
+        } else {
+            device.putLong(encodeDevice(0, minor));
+        }
+        return device.array();
     }
 
     private static void patchStat(ByteBuffer fields, StatView view, int minor, Optional<Owner> owner) {
