@@ -52,14 +52,6 @@ public final class Log {
         return created;
     }
 
-    public boolean isDebugEnabled() {
-        return debugLog && logger().isDebugEnabled();
-    }
-
-    public boolean isTraceEnabled() {
-        return debugLog && logger().isTraceEnabled();
-    }
-
     public void trace(String message, Object p0) {
         if (debugLog) {
             logger().trace(message, p0);
