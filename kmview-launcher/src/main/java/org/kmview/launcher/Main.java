@@ -34,6 +34,9 @@ public final class Main {
     static final int USAGE_ERROR = 2;
     /** Maximum length of a view name in bytes, as viewname enforces it. */
     private static final int MAX_VIEW_NAME = 255;
+    /** The environment variables with options for Java programs that bin/kmview keeps from kmview's JVM. */
+    private static final List<String> SAVED_JAVA_OPTIONS = List.of("JAVA_TOOL_OPTIONS", "JDK_JAVA_OPTIONS",
+            "_JAVA_OPTIONS");
 
     private List<String> preload = new ArrayList<>();
     private String viewName = "";
@@ -233,7 +236,11 @@ public final class Main {
         return USAGE_ERROR;
     }
 
-    /** Returns kmview's own environment with kmview's bin directory appended to PATH. */
+    /**
+     * Returns kmview's own environment with kmview's bin directory appended to PATH. The caller's
+     * options for Java programs get their own names back, because bin/kmview renamed them to
+     * {@code KMVIEW_SAVED_NAME} to keep them from kmview's JVM.
+     */
     private List<String> environment() throws IOException {
         List<String> environment = new ArrayList<>();
         String bin = home.binDirectory().toString();
@@ -243,7 +250,10 @@ public final class Main {
             if (pwdUnset && entry.startsWith("PWD=")) {
                 continue;
             }
-            if (entry.startsWith("PATH=") && !pathSeen) {
+            String restored = savedJavaOption(entry);
+            if (restored != null) {
+                environment.add(restored);
+            } else if (entry.startsWith("PATH=") && !pathSeen) {
                 pathSeen = true;
                 String value = entry.substring(5);
                 environment.add(value.isEmpty() ? "PATH=" + bin : entry + ":" + bin);
@@ -256,6 +266,17 @@ public final class Main {
             environment.add("PATH=/bin:/usr/bin:" + bin);
         }
         return environment;
+    }
+
+    /** Returns {@code NAME=value} for an entry {@code KMVIEW_SAVED_NAME=value} of bin/kmview, else null. */
+    private static String savedJavaOption(String entry) {
+        for (String name : SAVED_JAVA_OPTIONS) {
+            String saved = "KMVIEW_SAVED_" + name + "=";
+            if (entry.startsWith(saved)) {
+                return name + "=" + entry.substring(saved.length());
+            }
+        }
+        return null;
     }
 
     /** Reads a whole small file as a byte string. */

@@ -117,6 +117,34 @@ class CommandLineIT {
     }
 
     @Test
+    void javaOptionsReachOnlyProgram() {
+        // An option kmview's JVM would choke on shows that only the program gets these variables.
+        String script = "printf '%s|%s|%s|%s\\n' \"$JAVA_TOOL_OPTIONS\" \"$JDK_JAVA_OPTIONS\" "
+                + "\"${_JAVA_OPTIONS-unset}\" \"${KMVIEW_SAVED_JAVA_TOOL_OPTIONS-unset}\"; env | grep -c JAVA_OPTIONS";
+        Run.Result outside = Run.outside("sh", "-c", script)
+                .env("JAVA_TOOL_OPTIONS", "-agentlib:no-such-agent-7d3f")
+                .env("JDK_JAVA_OPTIONS", "-Dkmview.test=1")
+                .env("_JAVA_OPTIONS", "").result();
+        Run.Result inside = Run.inside("sh", "-c", script)
+                .env("JAVA_TOOL_OPTIONS", "-agentlib:no-such-agent-7d3f")
+                .env("JDK_JAVA_OPTIONS", "-Dkmview.test=1")
+                .env("_JAVA_OPTIONS", "").result();
+
+        assertEquals(0, outside.exitCode(), outside::toString);
+        assertEquals(outside.toString(), inside.toString());
+    }
+
+    @Test
+    void openFilesLimitIsCallers() {
+        Run.Result outside = Run.outside("sh", "-c", "ulimit -S -n 512 && sh -c 'ulimit -S -n'").result();
+        Run.Result inside = Run.outside("sh", "-c", "ulimit -S -n 512 && \"$0\" sh -c 'ulimit -S -n'",
+                Run.kmview()).result();
+
+        assertEquals("512\n", outside.stdout(), outside::toString);
+        assertEquals(outside.toString(), inside.toString());
+    }
+
+    @Test
     void debugLogMentionsProgram() throws IOException {
         Path log = tmp.resolve("debug.log");
         Run.Result run = Run.insideWith(List.of("-o", log.toString(), "-p", "viewfs"),
