@@ -1,20 +1,24 @@
 /*
  * kmview-exec: prepares one process for the view, then runs the program in it.
  *
- * usage: kmview-exec CONTROL_FD KEEP_FDS RC_COUNT [RC_FILE...] PROGRAM [ARG...]
+ * usage: kmview-exec CONTROL_FD KEEP_FDS SIGNALS RC_COUNT [RC_FILE...] PROGRAM [ARG...]
  *
  * The tracer spawns this stub, seizes it, and only then writes the seccomp filter
  * to CONTROL_FD, so the stub never runs the program untraced. The stub closes every
- * descriptor above 2 except those in KEEP_FDS (a comma list, or "-" for none): those
- * kmview itself inherited, so the program gets what it would get outside and none
- * of the JVM's own files. It then sets no_new_privs (required for an unprivileged
- * filter), installs the filter, runs the RC_COUNT rc files one after another (already in the
- * view, so the program gets what they mount), and execs PROGRAM, searching PATH as execvp does.
+ * descriptor except those in KEEP_FDS (a comma list, or "-" for none), which kmview's
+ * caller passed on. So the program gets what it would get outside and none of the JVM's
+ * own files, not even in a standard descriptor that the caller had closed. It then sets
+ * no_new_privs (required for an unprivileged filter), installs the filter, runs the
+ * RC_COUNT rc files one after another (already in the view, so the program gets what they
+ * mount), gives itself the signal dispositions and mask of SIGNALS, and execs PROGRAM,
+ * searching PATH as execvp does. SIGNALS is IGNORED:BLOCKED, the SigIgn and SigBlk masks of
+ * kmview's caller in the hex form of /proc/PID/status, or "-" to keep the stub's own.
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,8 +48,6 @@ static int read_fully(int fd, void *buf, size_t len)
 
 static int is_kept(const char *keep_list, int fd)
 {
-    if (fd <= 2)
-        return 1;
     for (const char *p = keep_list; *p != '\0';) {
         char *end;
         long listed = strtol(p, &end, 10);
@@ -78,6 +80,43 @@ static void close_unkept(const char *keep_list)
     closedir(dir);
     for (int i = 0; i < count; i++)
         close(to_close[i]);
+}
+
+/* The kernel's struct sigaction for rt_sigaction(2) on x86_64, without a restorer. */
+struct kernel_sigaction {
+    void (*handler)(int);
+    unsigned long flags;
+    void (*restorer)(void);
+    uint64_t mask;
+};
+
+/*
+ * Ignores the signals of the IGNORED mask and restores the default action of every other
+ * signal, then blocks the signals of the BLOCKED mask. The raw system call also reaches the
+ * signals that glibc keeps for itself (32 and 33), which the JVM left ignored. Returns -1 if
+ * SIGNALS is malformed.
+ */
+static int apply_signals(const char *signals)
+{
+    char *end;
+    errno = 0;
+    uint64_t ignored = strtoull(signals, &end, 16);
+    if (errno != 0 || end == signals || *end != ':')
+        return -1;
+    const char *blocked_text = end + 1;
+    uint64_t blocked = strtoull(blocked_text, &end, 16);
+    if (errno != 0 || end == blocked_text || *end != '\0')
+        return -1;
+    for (int signal = 1; signal <= 64; signal++) {
+        if (signal == SIGKILL || signal == SIGSTOP)
+            continue;
+        struct kernel_sigaction action = {
+            .handler = (ignored >> (signal - 1)) & 1 ? SIG_IGN : SIG_DFL,
+        };
+        syscall(SYS_rt_sigaction, signal, &action, NULL, sizeof action.mask);
+    }
+    syscall(SYS_rt_sigprocmask, SIG_SETMASK, &blocked, NULL, sizeof blocked);
+    return 0;
 }
 
 /*
@@ -123,8 +162,8 @@ extern char **environ;
 
 int main(int argc, char **argv)
 {
-    if (argc < 5) {
-        fprintf(stderr, "usage: kmview-exec CONTROL_FD KEEP_FDS RC_COUNT [RC_FILE...] PROGRAM [ARG...]\n");
+    if (argc < 6) {
+        fprintf(stderr, "usage: kmview-exec CONTROL_FD KEEP_FDS SIGNALS RC_COUNT [RC_FILE...] PROGRAM [ARG...]\n");
         return 2;
     }
     int control_fd = atoi(argv[1]);
@@ -158,18 +197,23 @@ int main(int argc, char **argv)
         free(filter);
     }
 
-    int rc_count = atoi(argv[3]);
-    if (rc_count < 0 || 4 + rc_count >= argc) {
-        fprintf(stderr, "kmview-exec: invalid RC_COUNT %s\n", argv[3]);
+    int rc_count = atoi(argv[4]);
+    if (rc_count < 0 || 5 + rc_count >= argc) {
+        fprintf(stderr, "kmview-exec: invalid RC_COUNT %s\n", argv[4]);
         return 2;
     }
     for (int i = 0; i < rc_count; i++) {
-        int status = run_rc_file(argv[4 + i], environ);
+        int status = run_rc_file(argv[5 + i], environ);
         if (status != 0)
             return status;
     }
 
-    char **program = argv + 4 + rc_count;
+    /* After the rc files: a caller that ignores SIGCHLD would keep waitpid from seeing them end. */
+    if (strcmp(argv[3], "-") != 0 && apply_signals(argv[3]) != 0) {
+        fprintf(stderr, "kmview-exec: invalid SIGNALS %s\n", argv[3]);
+        return 2;
+    }
+    char **program = argv + 5 + rc_count;
     execvp(program[0], program);
     int err = errno;
     fprintf(stderr, "kmview: %s: %s\n", program[0], strerror(err));

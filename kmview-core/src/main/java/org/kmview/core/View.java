@@ -193,7 +193,7 @@ public final class View implements ServiceManager {
                 String keepFds = config.keepFds().stream().map(String::valueOf).collect(Collectors.joining(","));
                 List<String> rcFiles = config.rcFiles().stream().map(Path::toString).toList();
                 status.set(tracer.run(config.execStub().toString(), rcFiles, config.program(),
-                        config.environment(), keepFds, filter));
+                        config.environment(), keepFds, config.signalMasks(), filter));
                 dispatcher.unmountAll();
             } catch (RuntimeException e) {
                 failure.set(e);

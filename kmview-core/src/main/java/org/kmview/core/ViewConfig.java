@@ -10,7 +10,11 @@ import java.util.Objects;
  *
  * @param program the program and its arguments; the program is searched in PATH
  * @param environment the program's environment as {@code NAME=VALUE} entries
- * @param keepFds descriptors above 2 that kmview inherited and the program inherits too
+ * @param keepFds the descriptors the program inherits from kmview's caller; any other, 0 to 2
+ *        included, is closed in the program
+ * @param signalMasks the signals the program starts with ignored and blocked, as
+ *        {@code IGNORED:BLOCKED} masks of 16 hex digits in the form of /proc/PID/status, or an
+ *        empty string to keep those of kmview's JVM
  * @param execStub the path of kmview-exec
  * @param services the services to load, in order
  * @param servicesDirectory the distribution's services/ directory
@@ -20,7 +24,8 @@ import java.util.Objects;
  * @param nesting whether services see mount sources through the view ({@code kmview -x} clears it)
  * @param secure whether the view keeps its own user and group ids, starting as root ({@code kmview -s})
  */
-public record ViewConfig(List<String> program, List<String> environment, List<Integer> keepFds, Path execStub,
+public record ViewConfig(List<String> program, List<String> environment, List<Integer> keepFds,
+                         String signalMasks, Path execStub,
                          List<ServiceSpec> services, Path servicesDirectory, List<Path> modulePath,
                          String viewName, List<Path> rcFiles, boolean nesting, boolean secure) {
 
@@ -33,6 +38,7 @@ public record ViewConfig(List<String> program, List<String> environment, List<In
         program = List.copyOf(program);
         environment = List.copyOf(environment);
         keepFds = List.copyOf(keepFds);
+        Objects.requireNonNull(signalMasks, "signalMasks");
         Objects.requireNonNull(execStub, "execStub");
         services = List.copyOf(services);
         Objects.requireNonNull(servicesDirectory, "servicesDirectory");

@@ -3,15 +3,20 @@ package org.kmview.launcher;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.regex.Pattern;
 
 /**
  * The distribution kmview runs from, as bin/kmview describes it in system properties.
  *
  * @param root the distribution directory ({@code kmview.home})
- * @param inheritedFds descriptors above 2 that bin/kmview's shell had open without close-on-exec
- *        ({@code kmview.inheritedFds}, a comma list)
+ * @param inheritedFds the descriptors bin/kmview's shell passes on: 0 to 2 unless its caller closed
+ *        them, and those above 2 without close-on-exec ({@code kmview.inheritedFds}, a comma list)
+ * @param signalMasks the signals the shell's caller ignores and blocks, as {@code IGNORED:BLOCKED}
+ *        masks of 16 hex digits ({@code kmview.signalMasks}), or an empty string if not given
  */
-record KmviewHome(Path root, List<Integer> inheritedFds) {
+record KmviewHome(Path root, List<Integer> inheritedFds, String signalMasks) {
+
+    private static final Pattern SIGNAL_MASKS = Pattern.compile("[0-9a-f]{16}:[0-9a-f]{16}");
 
     static KmviewHome fromSystemProperties() {
         String home = System.getProperty("kmview.home");
@@ -24,7 +29,9 @@ record KmviewHome(Path root, List<Integer> inheritedFds) {
                 fds.add(Integer.parseInt(fd.trim()));
             }
         }
-        return new KmviewHome(Path.of(home).toAbsolutePath().normalize(), fds);
+        String masks = System.getProperty("kmview.signalMasks", "");
+        return new KmviewHome(Path.of(home).toAbsolutePath().normalize(), fds,
+                SIGNAL_MASKS.matcher(masks).matches() ? masks : "");
     }
 
     Path binDirectory() {

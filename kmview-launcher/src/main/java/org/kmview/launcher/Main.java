@@ -193,7 +193,7 @@ public final class Main {
         }
 
         ViewConfig config = new ViewConfig(ProcessInfo.rawArguments(program), environment(), home.inheritedFds(),
-                home.execStub(), services, home.servicesDirectory(), home.modulePath(), viewName, rcFiles(),
+                home.signalMasks(), home.execStub(), services, home.servicesDirectory(), home.modulePath(), viewName, rcFiles(),
                 !noNesting, secure);
         View view;
         try {

@@ -145,6 +145,32 @@ class CommandLineIT {
     }
 
     @Test
+    void ignoredSignalsReachProgram() {
+        // nohup and shells ignore signals for the programs they start.
+        String setUp = "import os, signal, sys\n"
+                + "for ignored in (signal.SIGHUP, signal.SIGPIPE, signal.SIGUSR2, signal.SIGXFSZ):\n"
+                + "    signal.signal(ignored, signal.SIG_IGN)\n"
+                + "os.execvp(sys.argv[1], sys.argv[1:])\n";
+        Run.Result outside = Run.outside("python3", "-c", setUp, "grep", "^SigIgn", "/proc/self/status").result();
+        Run.Result inside = Run.outside("python3", "-c", setUp, Run.kmview(), "grep", "^SigIgn", "/proc/self/status")
+                .result();
+
+        long ignored = Long.parseLong(outside.stdout().replace("SigIgn:", "").trim(), 16);
+        assertEquals(0x1001801L, ignored & 0x1001801L, outside::toString);
+        assertEquals(outside.toString(), inside.toString());
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"cat <&-", "cat /etc/hostname >&-", "cat /etc/hostname 2>&- >&-; echo $? >&3"})
+    void closedStandardDescriptorStaysClosed(String command) {
+        String withOutput = "exec 3>&1; " + command;
+        Run.Result outside = Run.outside("sh", "-c", withOutput).result();
+        Run.Result inside = Run.outside("sh", "-c", withOutput.replace("cat ", "\"$0\" cat "), Run.kmview()).result();
+
+        assertEquals(outside.toString(), inside.toString());
+    }
+
+    @Test
     void debugLogMentionsProgram() throws IOException {
         Path log = tmp.resolve("debug.log");
         Run.Result run = Run.insideWith(List.of("-o", log.toString(), "-p", "viewfs"),

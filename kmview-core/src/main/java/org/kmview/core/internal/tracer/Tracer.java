@@ -95,23 +95,26 @@ public final class Tracer {
      * @param execStub the path of kmview-exec
      * @param program the program and its arguments
      * @param environment the program's environment, {@code NAME=VALUE} byte strings
-     * @param keepFds the descriptors above 2 the program inherits, as a comma list
+     * @param keepFds the descriptors the program inherits, as a comma list; kmview-exec closes
+     *        every other, 0 to 2 included
+     * @param signalMasks the signals the program starts with ignored and blocked, as
+     *        {@code IGNORED:BLOCKED} hex masks, or an empty string to keep kmview-exec's
      * @param filter the seccomp-bpf program
      * @return the program's exit status, or 128+N if a signal N killed it
      */
     public int run(String execStub, List<String> program, List<String> environment, String keepFds,
-                   SeccompFilter filter) {
-        return run(execStub, List.of(), program, environment, keepFds, filter);
+                   String signalMasks, SeccompFilter filter) {
+        return run(execStub, List.of(), program, environment, keepFds, signalMasks, filter);
     }
 
     /**
      * Runs {@code rcFiles} in the view, in order, and then the program, as {@link #run(String,
-     * List, List, String, SeccompFilter)} does. kmview-exec runs the rc files; one that fails
-     * stops it before the program.
+     * List, List, String, String, SeccompFilter)} does. kmview-exec runs the rc files; one that
+     * fails stops it before the program.
      */
     public int run(String execStub, List<String> rcFiles, List<String> program, List<String> environment,
-                   String keepFds, SeccompFilter filter) {
-        programPid = launch(execStub, rcFiles, program, environment, keepFds, filter);
+                   String keepFds, String signalMasks, SeccompFilter filter) {
+        programPid = launch(execStub, rcFiles, program, environment, keepFds, signalMasks, filter);
         LOG.debug("[{}] started {}", programPid, program);
         loop();
         return exitStatus;
@@ -128,7 +131,7 @@ public final class Tracer {
     }
 
     private int launch(String execStub, List<String> rcFiles, List<String> program, List<String> environment,
-                       String keepFds, SeccompFilter filter) {
+                       String keepFds, String signalMasks, SeccompFilter filter) {
         int[] control = libc.pipe();
         int pid;
         try {
@@ -136,6 +139,7 @@ public final class Tracer {
             argv.add("kmview-exec");
             argv.add(Integer.toString(control[0]));
             argv.add(keepFds.isEmpty() ? "-" : keepFds);
+            argv.add(signalMasks.isEmpty() ? "-" : signalMasks);
             argv.add(Integer.toString(rcFiles.size()));
             argv.addAll(rcFiles);
             argv.addAll(program);

@@ -39,7 +39,7 @@ class ServiceRemovalTest {
                 List.of(FixtureBuilder.spiLocation()));
         Path jar = FixtureBuilder.jar(classes, work.resolve("gone.jar"), Map.of());
 
-        ViewConfig config = new ViewConfig(List.of("true"), List.of(), List.of(), work.resolve("kmview-exec"),
+        ViewConfig config = new ViewConfig(List.of("true"), List.of(), List.of(), "", work.resolve("kmview-exec"),
                 List.of(ServiceSpec.parse(jar.toString())), work.resolve("services"), List.of(), "", List.of(), true, false);
         View view = View.create(config);
         WeakReference<?> layer = (WeakReference<?>) System.getProperties().remove(LAYER_KEY);

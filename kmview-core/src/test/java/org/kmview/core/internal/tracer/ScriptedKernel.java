@@ -230,13 +230,13 @@ public final class ScriptedKernel {
     public int run(SyscallHandler handler, SeccompFilter filter) {
         Tracer tracer = new Tracer(ptrace, libc, X86_64.INSTANCE, handler);
         return tracer.run("/opt/kmview/libexec/kmview-exec", List.of("prog", "arg"), List.of("PATH=/usr/bin"),
-                "", filter);
+                "", "", filter);
     }
 
     /** Runs {@code tracer}, made with {@link #tracer}, over the script with the filter of a view with no service. */
     public int run(Tracer tracer) {
         return tracer.run("/opt/kmview/libexec/kmview-exec", List.of("prog", "arg"), List.of("PATH=/usr/bin"), "",
-                filter());
+                "", filter());
     }
 
     /** Returns a tracer over these mocks, for tests whose handler calls back into the tracer. */

@@ -103,7 +103,7 @@ class TracerTest {
         kernel.waitStatus(PROGRAM, ScriptedKernel.exited(0));
         kernel.run(idle);
 
-        verify(libc).spawn("/opt/kmview/libexec/kmview-exec", List.of("kmview-exec", "20", "-", "0", "prog", "arg"),
+        verify(libc).spawn("/opt/kmview/libexec/kmview-exec", List.of("kmview-exec", "20", "-", "-", "0", "prog", "arg"),
                 List.of("PATH=/usr/bin"), 20);
     }
 
