@@ -349,11 +349,14 @@ static int run_viewmount(const struct command *cmd, int argc, char **argv)
             /* The kernel returns these for a type it does not know, and a service reports its own errors. */
             fprintf(stderr, "viewmount: no service of this view serves type %s; service %s is loaded but has "
                     "no such type (see its docs page for its types)\n", type, service_for_type(type));
-        } else if (type != NULL && !kernel_knows_type(type) && !service_loaded(service_for_type(type))) {
+        } else if (type != NULL && !kernel_knows_type(type) && !service_loaded(service_for_type(type))
+                   && (strcmp(service_for_type(type), "SERVICE") != 0 || err == ENODEV || err == EPERM)) {
             /*
              * No service took the type, so the kernel got it and does not know it either. Its
              * errno may name an earlier check (EPERM for an ordinary user, ENOENT for a missing
-             * mount point), so the type is the cause to report.
+             * mount point), so the type is the cause to report. A type of no kmview service may
+             * belong to a service loaded from elsewhere, whose own errors are not the kernel's
+             * ENODEV or EPERM.
              */
             if (syscall(KMVIEW_SYS_PING) > 0)
                 fprintf(stderr, "viewmount: no service of this view serves type %s; load one with "

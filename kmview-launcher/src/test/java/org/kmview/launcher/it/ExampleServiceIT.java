@@ -65,6 +65,19 @@ class ExampleServiceIT {
     }
 
     @Test
+    void rejectedMountGetsNoLoadHint() {
+        Path jar = build();
+        Path work = tmp.resolve("work");
+
+        Run.Result run = Run.insideWith(List.of("-p", jar.toString()), "viewmount", "-t", "scratch", "-o", "bogus",
+                "none", work.toString()).result();
+
+        assertEquals(1, run.exitCode(), run::toString);
+        assertTrue(run.stderr().contains("scratch takes no mount options"), run::toString);
+        assertFalse(run.stderr().contains("no service of this view serves"), run::toString);
+    }
+
+    @Test
     void rejectsServiceOptions() {
         Path jar = build();
 
