@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.kmview.launcher.it.ViewFsTesting.quote;
 
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -168,6 +169,18 @@ class CommandLineIT {
         Run.Result inside = Run.outside("sh", "-c", withOutput.replace("cat ", "\"$0\" cat "), Run.kmview()).result();
 
         assertEquals(outside.toString(), inside.toString());
+    }
+
+    @Test
+    void quitSignalPrintsNoThreadDump() throws Exception {
+        Process kmview = Run.inside("sleep", "2").start();
+        // bin/kmview execs the JVM, so the process is kmview's JVM; the program runs by then.
+        Thread.sleep(1000);
+        Run.outside("kill", "-QUIT", Long.toString(kmview.pid())).result();
+
+        assertEquals(0, kmview.waitFor(), "kmview must go on after SIGQUIT");
+        assertEquals("", new String(kmview.getInputStream().readAllBytes(), StandardCharsets.UTF_8));
+        assertEquals("", new String(kmview.getErrorStream().readAllBytes(), StandardCharsets.UTF_8));
     }
 
     @Test
