@@ -95,6 +95,30 @@ class ViewFsMoveIT {
     }
 
     @Test
+    void execFilenameIsPathAsGiven() throws IOException {
+        // One mount point longer than its source's host path, one shorter: the kernel's copy of the
+        // name is replaced in place or placed below it.
+        Path shortSource = tmp.resolve("s");
+        Path longTarget = tmp.resolve("mount-point-with-a-name-longer-than-its-source");
+        Path longSource = tmp.resolve("source-directory-with-a-long-name");
+        Path shortTarget = tmp.resolve("t");
+        for (Path source : List.of(shortSource, longSource)) {
+            Files.createDirectories(source);
+            Files.copy(Path.of(Run.fixture("execfn_probe")), source.resolve("probe"));
+        }
+        String script = "viewmount -t viewfs " + shortSource + " " + longTarget
+                + " && viewmount -t viewfs " + longSource + " " + shortTarget
+                + " && " + longTarget + "/probe && " + shortTarget + "/probe && cd " + longTarget + " && ./probe"
+                + " && cd " + shortTarget + " && ./probe a b";
+
+        Run.Result run = Run.insideWith(List.of("-p", "viewfs"), "sh", "-c", script).result();
+
+        assertEquals(longTarget + "/probe\n" + shortTarget + "/probe\n./probe\n./probe\n", run.stdout(),
+                run::toString);
+        assertEquals(0, run.exitCode(), run::toString);
+    }
+
+    @Test
     void moveShowsSourceAtTarget() {
         Run.Result run = inView(tmp, move(src, dst),
                 "ls " + quote(dst) + "; cat " + quote(dst.resolve("t")) + " " + quote(dst.resolve("sub/f"))

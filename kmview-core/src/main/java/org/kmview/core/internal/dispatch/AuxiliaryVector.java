@@ -2,13 +2,15 @@ package org.kmview.core.internal.dispatch;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
 
 import org.kmview.core.internal.tracer.SyscallStop;
 
 /**
  * Edits the auxiliary vector of a program that was just exec'd, before its first instruction,
  * as binfmt_misc would have built it: {@code AT_FLAGS} with {@code AT_FLAGS_PRESERVE_ARGV0} for
- * the P flag, and an {@code AT_EXECFD} entry for the O flag.
+ * the P flag, and an {@code AT_EXECFD} entry for the O flag. It also gives {@code AT_EXECFN} the
+ * path the execve was given where kmview gave the kernel another one.
  *
  * <p>The initial stack is {@code argc, argv[], NULL, envp[], NULL, auxv pairs, AT_NULL}. A new
  * pair goes just before AT_NULL: everything from argc up moves 16 bytes down, so the stack stays
@@ -20,6 +22,7 @@ final class AuxiliaryVector {
     static final long AT_EXECFD = 2;
     static final long AT_FLAGS = 8;
     static final long AT_FLAGS_PRESERVE_ARGV0 = 1;
+    static final long AT_EXECFN = 31;
     /** More entries than any kernel sets up: a walk that finds no AT_NULL by then gives up. */
     private static final int MAX_WORDS = 1 << 20;
 
@@ -45,21 +48,10 @@ final class AuxiliaryVector {
     }
 
     private boolean apply(boolean preserveArgv0, long execFd) {
-        Long argc = word(0);
-        if (argc == null || argc < 0 || argc > MAX_WORDS) {
+        int auxvStart = auxiliaryVectorStart();
+        if (auxvStart < 0) {
             return false;
         }
-        // Skip argv and its NULL, then envp up to its NULL.
-        int index = (int) (1 + argc + 1);
-        for (Long word = word(index); ; word = word(++index)) {
-            if (word == null || index > MAX_WORDS) {
-                return false;
-            }
-            if (word == 0) {
-                break;
-            }
-        }
-        int auxvStart = index + 1;
         int atNull = -1;
         int flags = -1;
         for (int i = auxvStart; i < MAX_WORDS; i += 2) {
@@ -103,6 +95,109 @@ final class AuxiliaryVector {
         }
         stop.setStackPointer(newStackPointer);
         return true;
+    }
+
+    /**
+     * Makes AT_EXECFN of the program at {@code stop}, an exec stop, name {@code filename}, the
+     * path its execve was given, where the kernel got a path that kmview rewrote. A name no
+     * longer than the kernel's replaces it in place. A longer one goes just above the moved
+     * block of argc, argv, envp and auxv, which moves down by the name's length rounded up to
+     * 16 bytes, so the stack stays aligned.
+     *
+     * @return whether the stack could be read and written
+     */
+    static boolean showExecFilename(SyscallStop stop, String filename) {
+        return new AuxiliaryVector(stop).replaceExecFilename(filename.getBytes(StandardCharsets.ISO_8859_1));
+    }
+
+    private boolean replaceExecFilename(byte[] name) {
+        int auxvStart = auxiliaryVectorStart();
+        if (auxvStart < 0) {
+            return false;
+        }
+        int atNull = -1;
+        int execFn = -1;
+        for (int i = auxvStart; i < MAX_WORDS; i += 2) {
+            Long type = word(i);
+            if (type == null) {
+                return false;
+            }
+            if (type == AT_NULL) {
+                atNull = i;
+                break;
+            }
+            if (type == AT_EXECFN) {
+                execFn = i + 1;
+            }
+        }
+        if (atNull < 0) {
+            return false;
+        }
+        if (execFn < 0) {
+            return true;
+        }
+        Long address = word(execFn);
+        if (address == null) {
+            return false;
+        }
+        int kernelLength = stringLength(address);
+        byte[] terminated = java.util.Arrays.copyOf(name, name.length + 1);
+        if (kernelLength >= name.length) {
+            return stop.write(address, terminated);
+        }
+
+        int blockLength = (atNull + 2) * 8;
+        byte[] moved = stop.read(stackPointer, blockLength);
+        if (moved == null) {
+            return false;
+        }
+        long shift = (terminated.length + 15) & ~15L;
+        long newStackPointer = stackPointer - shift;
+        long nameAddress = newStackPointer + blockLength;
+        ByteBuffer.wrap(moved).order(ByteOrder.nativeOrder()).putLong(execFn * 8, nameAddress);
+        if (!stop.write(newStackPointer, moved) || !stop.write(nameAddress, terminated)) {
+            return false;
+        }
+        stop.setStackPointer(newStackPointer);
+        return true;
+    }
+
+    /** Returns the index of the first auxv word, past argc, argv and envp, or -1 if unreadable. */
+    private int auxiliaryVectorStart() {
+        Long argc = word(0);
+        if (argc == null || argc < 0 || argc > MAX_WORDS) {
+            return -1;
+        }
+        // Skip argv and its NULL, then envp up to its NULL.
+        int index = (int) (1 + argc + 1);
+        for (Long word = word(index); ; word = word(++index)) {
+            if (word == null || index > MAX_WORDS) {
+                return -1;
+            }
+            if (word == 0) {
+                return index + 1;
+            }
+        }
+    }
+
+    /** Returns the length of the string at {@code address} in the program's memory, or -1 if unreadable. */
+    private int stringLength(long address) {
+        int length = 0;
+        for (long at = address; length < 65536; ) {
+            int chunk = (int) Math.min(4096, ((at | 4095) + 1) - at);
+            byte[] raw = stop.read(at, chunk);
+            if (raw == null) {
+                return -1;
+            }
+            for (byte b : raw) {
+                if (b == 0) {
+                    return length;
+                }
+                length++;
+            }
+            at += chunk;
+        }
+        return -1;
     }
 
     /** Returns the word at {@code index} words above the stack pointer, or null if unreadable. */

@@ -1013,20 +1013,29 @@ public final class Dispatcher implements SyscallHandler {
                 return;
             }
             Executable executable = new Executable(filename, viewPath, hostPath, header);
-            if (!interpreted.run(stop, syscall, tid, tgid(tid), executable, argv, stop.argument(argvIndex + 1))) {
+            if (interpreted.run(stop, syscall, tid, tgid(tid), executable, argv, stop.argument(argvIndex + 1))) {
+                showExecFilename(stop, filename);
+            } else {
                 apply(stop, pathArg, resolution);
+                if (resolution.translated()) {
+                    showExecFilename(stop, filename);
+                }
             }
             return;
         }
         Script script = Script.parse(header, length);
         if (script == null) {
             apply(stop, pathArg, resolution);
+            if (resolution.translated()) {
+                showExecFilename(stop, filename);
+            }
             return;
         }
         PathResolver.Resolution interpreter = resolver.resolve(tid, tgid(tid), PathResolver.AT_FDCWD,
                 script.interpreter(), true);
         if (interpreter.error() == null && runsThroughInterpreter(stop, syscall, tid, script, interpreter, filename,
                 argvIndex)) {
+            showExecFilename(stop, filename);
             return;
         }
         if (!resolution.translated() && !interpreter.translated() && interpreter.error() == null) {
@@ -1053,7 +1062,20 @@ public final class Dispatcher implements SyscallHandler {
         }
         stop.setArgument(pathArg.index(), pathAddress);
         stop.setArgument(argvIndex, arrayAddress);
+        showExecFilename(stop, filename);
         LOG.trace("[{}] script {} runs {}", tid, resolution.viewPath(), interpreter.hostPath());
+    }
+
+    /**
+     * Makes the new program's AT_EXECFN name {@code filename}, as the kernel names the file an
+     * execve was given, where kmview gave the kernel another path.
+     */
+    private static void showExecFilename(SyscallStop stop, String filename) {
+        stop.alsoAtExec(exec -> {
+            if (!AuxiliaryVector.showExecFilename(exec, filename)) {
+                LOG.warn("[{}] cannot edit the auxiliary vector; AT_EXECFN names the host path", exec.tracee().tid());
+            }
+        });
     }
 
     /** Returns binfmt_script's argument list, {@code interpreter [arg] script args...}, as pointers. */
