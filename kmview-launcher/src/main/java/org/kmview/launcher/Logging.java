@@ -60,7 +60,7 @@ final class Logging {
         Log.enableDebugLog();
     }
 
-    /** Logs a failure with its stack trace to the debug file, if there is one. */
+    /** Logs a failure, with the stack trace of {@code failure} if not null, to the debug file, if there is one. */
     static void debugFailure(String message, Throwable failure) {
         if (debugFile) {
             Logger log = LogManager.getLogger(Main.class);

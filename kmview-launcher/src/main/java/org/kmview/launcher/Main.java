@@ -232,6 +232,7 @@ public final class Main {
     }
 
     private static int usageError(String message) {
+        Logging.debugFailure(message, null);
         System.err.println("kmview: " + message);
         return USAGE_ERROR;
     }

@@ -198,6 +198,17 @@ class CommandLineIT {
     }
 
     @Test
+    void debugLogNamesUsageError() throws IOException {
+        Path log = tmp.resolve("debug.log");
+        Run.Result run = Run.insideWith(List.of("-o", log.toString(), "-p", "viewfs,,"), "true").result();
+
+        assertUsageError(run);
+        assertOneLine(run);
+        String text = Files.readString(log);
+        assertTrue(text.contains("-p viewfs,,"), () -> "the log must name the invalid option:\n" + text);
+    }
+
+    @Test
     void unwritableDebugLogIsUsageError() throws IOException {
         Path plainFile = Files.writeString(tmp.resolve("plain"), "");
         Path log = plainFile.resolve("debug.log");
