@@ -48,28 +48,12 @@ final class AuxiliaryVector {
     }
 
     private boolean apply(boolean preserveArgv0, long execFd) {
-        int auxvStart = auxiliaryVectorStart();
-        if (auxvStart < 0) {
+        Entries entries = find(AT_FLAGS);
+        if (entries == null) {
             return false;
         }
-        int atNull = -1;
-        int flags = -1;
-        for (int i = auxvStart; i < MAX_WORDS; i += 2) {
-            Long type = word(i);
-            if (type == null) {
-                return false;
-            }
-            if (type == AT_NULL) {
-                atNull = i;
-                break;
-            }
-            if (type == AT_FLAGS) {
-                flags = i + 1;
-            }
-        }
-        if (atNull < 0) {
-            return false;
-        }
+        int atNull = entries.atNull();
+        int flags = entries.value();
         Long flagsValue = flags < 0 ? Long.valueOf(0) : word(flags);
         if (flagsValue == null) {
             return false;
@@ -111,28 +95,12 @@ final class AuxiliaryVector {
     }
 
     private boolean replaceExecFilename(byte[] name) {
-        int auxvStart = auxiliaryVectorStart();
-        if (auxvStart < 0) {
+        Entries entries = find(AT_EXECFN);
+        if (entries == null) {
             return false;
         }
-        int atNull = -1;
-        int execFn = -1;
-        for (int i = auxvStart; i < MAX_WORDS; i += 2) {
-            Long type = word(i);
-            if (type == null) {
-                return false;
-            }
-            if (type == AT_NULL) {
-                atNull = i;
-                break;
-            }
-            if (type == AT_EXECFN) {
-                execFn = i + 1;
-            }
-        }
-        if (atNull < 0) {
-            return false;
-        }
+        int atNull = entries.atNull();
+        int execFn = entries.value();
         if (execFn < 0) {
             return true;
         }
@@ -160,6 +128,35 @@ final class AuxiliaryVector {
         }
         stop.setStackPointer(newStackPointer);
         return true;
+    }
+
+    /**
+     * Word indexes in the initial stack: the type word of the AT_NULL entry, and the value word of
+     * the entry looked for, or -1 if there is none.
+     */
+    private record Entries(int atNull, int value) {
+    }
+
+    /** Finds AT_NULL and the entry of type {@code type}; returns null if the stack is unreadable. */
+    private Entries find(long type) {
+        int auxvStart = auxiliaryVectorStart();
+        if (auxvStart < 0) {
+            return null;
+        }
+        int value = -1;
+        for (int i = auxvStart; i < MAX_WORDS; i += 2) {
+            Long entryType = word(i);
+            if (entryType == null) {
+                return null;
+            }
+            if (entryType == AT_NULL) {
+                return new Entries(i, value);
+            }
+            if (entryType == type) {
+                value = i + 1;
+            }
+        }
+        return null;
     }
 
     /** Returns the index of the first auxv word, past argc, argv and envp, or -1 if unreadable. */
