@@ -241,6 +241,16 @@ public final class View implements ServiceManager {
                 processes.size());
     }
 
+    /** Sends {@code signal} to the program alone, as if kmview's caller had sent it to the program. */
+    public void signalProgram(int signal) {
+        Tracer running = tracer;
+        if (running == null || running.programPid() <= 0) {
+            return;
+        }
+        new JnaLibc().kill(running.programPid(), signal);
+        LOG.debug("sent signal {} to the program {}", signal, running.programPid());
+    }
+
     /** Returns the process (thread group) of a thread, from /proc, or 0 if it ended. */
     private static int processOf(int thread) {
         try {

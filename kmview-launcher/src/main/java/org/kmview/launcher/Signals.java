@@ -10,6 +10,8 @@ import sun.misc.Signal;
  * not act on them: the program decides, and when the program stops, the tracer stops kmview.
  * SIGTERM and SIGHUP sent to kmview are passed on to every process of the view, the program
  * first, so the view ends as a machine that shuts down, and its services save their data.
+ * SIGUSR1, which would end kmview's JVM, goes to the program alone, as when a user asks dd for
+ * its progress.
  */
 final class Signals {
 
@@ -23,5 +25,6 @@ final class Signals {
         for (String name : new String[] {"TERM", "HUP"}) {
             Signal.handle(new Signal(name), signal -> view.signalView(signal.getNumber()));
         }
+        Signal.handle(new Signal("USR1"), signal -> view.signalProgram(signal.getNumber()));
     }
 }

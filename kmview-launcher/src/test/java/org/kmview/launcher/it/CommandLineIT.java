@@ -189,6 +189,17 @@ class CommandLineIT {
     }
 
     @Test
+    void userSignalReachesProgram() throws Exception {
+        Process kmview = Run.inside("sh", "-c", "trap 'echo got-usr1' USR1; sleep 2 & wait; echo end").start();
+        // bin/kmview execs the JVM, so the process is kmview's JVM; the program runs by then.
+        Thread.sleep(1000);
+        Run.outside("kill", "-USR1", Long.toString(kmview.pid())).result();
+
+        assertEquals(0, kmview.waitFor(), "the program must go on after its trap");
+        assertEquals("got-usr1\nend\n", new String(kmview.getInputStream().readAllBytes(), StandardCharsets.UTF_8));
+    }
+
+    @Test
     void debugLogMentionsProgram() throws IOException {
         Path log = tmp.resolve("debug.log");
         Run.Result run = Run.insideWith(List.of("-o", log.toString(), "-p", "viewfs"),
