@@ -8,9 +8,9 @@
  * descriptor except those in KEEP_FDS (a comma list, or "-" for none), which kmview's
  * caller passed on. So the program gets what it would get outside and none of the JVM's
  * own files, not even in a standard descriptor that the caller had closed. It then sets
- * no_new_privs (required for an unprivileged filter), installs the filter, runs the
- * RC_COUNT rc files one after another (already in the view, so the program gets what they
- * mount), gives itself the signal dispositions and mask of SIGNALS, and execs PROGRAM,
+ * no_new_privs (required for an unprivileged filter) and installs the filter. It runs the
+ * RC_COUNT rc files one after another, already in the view, so the program gets what they
+ * mount. Last it gives itself the signal dispositions and mask of SIGNALS and execs PROGRAM,
  * searching PATH as execvp does. SIGNALS is IGNORED:BLOCKED, the SigIgn and SigBlk masks of
  * kmview's caller in the hex form of /proc/PID/status, or "-" to keep the stub's own.
  */
