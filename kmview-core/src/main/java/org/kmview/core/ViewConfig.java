@@ -10,8 +10,8 @@ import java.util.Objects;
  *
  * @param program the program and its arguments; the program is searched in PATH
  * @param environment the program's environment as {@code NAME=VALUE} entries
- * @param keepFds the descriptors the program inherits from kmview's caller; any other, 0 to 2
- *        included, is closed in the program
+ * @param keepFds the descriptors the program inherits from kmview's caller. Any other one, 0 to 2
+ *        included, is closed in the program.
  * @param signalMasks the signals the program starts with ignored and blocked, as
  *        {@code IGNORED:BLOCKED} masks of 16 hex digits in the form of /proc/PID/status, or an
  *        empty string to keep those of kmview's JVM

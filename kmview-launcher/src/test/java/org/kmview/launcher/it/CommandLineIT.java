@@ -119,7 +119,8 @@ class CommandLineIT {
 
     @Test
     void javaOptionsReachOnlyProgram() {
-        // An option kmview's JVM would choke on shows that only the program gets these variables.
+        // kmview's JVM would fail to start with an agent that does not exist, so a passing run
+        // shows that only the program got these variables.
         String script = "printf '%s|%s|%s|%s\\n' \"$JAVA_TOOL_OPTIONS\" \"$JDK_JAVA_OPTIONS\" "
                 + "\"${_JAVA_OPTIONS-unset}\" \"${KMVIEW_SAVED_JAVA_TOOL_OPTIONS-unset}\"; env | grep -c JAVA_OPTIONS";
         Run.Result outside = Run.outside("sh", "-c", script)
@@ -178,10 +179,7 @@ class CommandLineIT {
 
     @Test
     void quitSignalKeepsProgramOutput() throws Exception {
-        Process kmview = Run.inside("sh", "-c", "sleep 2; echo done").start();
-        // bin/kmview execs the JVM, so the process is kmview's JVM; the program runs by then.
-        Thread.sleep(1000);
-        Run.outside("kill", "-QUIT", Long.toString(kmview.pid())).result();
+        Process kmview = signalDuringRun("-QUIT", "sleep 2; echo done");
 
         assertEquals(0, kmview.waitFor(), "kmview must go on after SIGQUIT");
         assertEquals("done\n", new String(kmview.getInputStream().readAllBytes(), StandardCharsets.UTF_8),
@@ -190,13 +188,19 @@ class CommandLineIT {
 
     @Test
     void userSignalReachesProgram() throws Exception {
-        Process kmview = Run.inside("sh", "-c", "trap 'echo got-usr1' USR1; sleep 2 & wait; echo end").start();
-        // bin/kmview execs the JVM, so the process is kmview's JVM; the program runs by then.
-        Thread.sleep(1000);
-        Run.outside("kill", "-USR1", Long.toString(kmview.pid())).result();
+        Process kmview = signalDuringRun("-USR1", "trap 'echo got-usr1' USR1; sleep 2 & wait; echo end");
 
         assertEquals(0, kmview.waitFor(), "the program must go on after its trap");
         assertEquals("got-usr1\nend\n", new String(kmview.getInputStream().readAllBytes(), StandardCharsets.UTF_8));
+    }
+
+    /** Runs {@code script} in a view and sends kmview's own process {@code signal} a second later. */
+    private static Process signalDuringRun(String signal, String script) throws InterruptedException {
+        Process kmview = Run.inside("sh", "-c", script).start();
+        // bin/kmview execs the JVM, so this process is kmview's JVM, and the program runs by then.
+        Thread.sleep(1000);
+        Run.outside("kill", signal, Long.toString(kmview.pid())).result();
+        return kmview;
     }
 
     @Test

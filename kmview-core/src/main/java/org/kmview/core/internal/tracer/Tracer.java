@@ -95,8 +95,8 @@ public final class Tracer {
      * @param execStub the path of kmview-exec
      * @param program the program and its arguments
      * @param environment the program's environment, {@code NAME=VALUE} byte strings
-     * @param keepFds the descriptors the program inherits, as a comma list; kmview-exec closes
-     *        every other, 0 to 2 included
+     * @param keepFds the descriptors the program inherits, as a comma list. kmview-exec closes
+     *        every other one, 0 to 2 included.
      * @param signalMasks the signals the program starts with ignored and blocked, as
      *        {@code IGNORED:BLOCKED} hex masks, or an empty string to keep kmview-exec's
      * @param filter the seccomp-bpf program
@@ -109,8 +109,8 @@ public final class Tracer {
 
     /**
      * Runs {@code rcFiles} in the view, in order, and then the program, as {@link #run(String,
-     * List, List, String, String, SeccompFilter)} does. kmview-exec runs the rc files; one that
-     * fails stops it before the program.
+     * List, List, String, String, SeccompFilter)} does. kmview-exec runs the rc files, and one
+     * that fails stops it before the program.
      */
     public int run(String execStub, List<String> rcFiles, List<String> program, List<String> environment,
                    String keepFds, String signalMasks, SeccompFilter filter) {
